@@ -1,0 +1,560 @@
+"""The emulated Coupa instance: an ASGI app serving ``/oauth2``, ``/api`` and ``/__emulator__``.
+
+One :class:`Emulator` is one instance. Its ``app`` can be served by uvicorn
+(``pycoupa emulator serve``) or called in-process through ``httpx.ASGITransport``.
+Request flow on /api: authenticate -> throttle -> route (catalog) -> scope check -> parse query
+and body -> behaviour or generic handler -> render in the negotiated format.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pycoupa.catalog.model import Catalog, Operation, Resource, load_catalog
+from pycoupa.emulator import reference_data
+from pycoupa.emulator.oauth import Clock, OAuthServer, Principal, TokenRejected
+from pycoupa.emulator.query_sql import compile_conditions, db_datetime, order_clause
+from pycoupa.emulator.ratelimit import LeakyBuckets
+from pycoupa.emulator.render import Renderer
+from pycoupa.emulator.schema import Schema
+from pycoupa.emulator.stats import Stats
+from pycoupa.emulator.store import INDEXED_FIELDS, Store
+from pycoupa.emulator.writes import CoupaError, Writer, not_found
+from pycoupa.wire import codec_json, codec_xml
+from pycoupa.wire.errors import WireDecodeError, render_errors_json, render_errors_xml
+from pycoupa.wire.query import ParsedQuery, QueryError, parse_query
+from pycoupa.wire.values import TaggedList
+
+NO_RESULTS = "No results match your search criteria."
+JSON = "application/json"
+XML = "application/xml"
+
+
+@dataclass
+class Call:
+    """Everything a handler needs about one /api request."""
+
+    op: Operation
+    resource: Resource
+    definition: str  # storage kind of the resource's records
+    path_params: dict[str, int]
+    query: ParsedQuery
+    body: dict[str, Any]
+    files: dict[str, tuple[str, str, bytes]]
+    principal: Principal
+    fmt: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def record_id(self) -> int | None:
+        return self.path_params.get("id")
+
+    @property
+    def parent(self) -> tuple[str, int] | None:
+        if self.resource.parent_param and self.resource.parent_param in self.path_params:
+            return (self.resource.parent or "", self.path_params[self.resource.parent_param])
+        return None
+
+
+@dataclass
+class Result:
+    """A handler's answer: records to render (one or a list), raw bytes, or nothing."""
+
+    status: int = 200
+    record: dict[str, Any] | None = None
+    records: list[dict[str, Any]] | None = None
+    definition: str | None = None
+    raw: bytes | None = None
+    media_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[["Emulator", Call], Result]
+
+# Behaviours registered by resource path and action (or kind) take over from the generic handler.
+BEHAVIOURS: dict[tuple[str, str], Handler] = {}
+
+# Documented Coupa routes that R39's OpenAPI lacks (coupa-api.md section 6: invoices are created
+# with POST /api/invoices as a draft).
+EXTRA_OPERATIONS: tuple[dict[str, Any], ...] = (
+    {
+        "method": "POST",
+        "path": "/invoices",
+        "kind": "create",
+        "resource": "/invoices",
+        "scopes": ("core.invoice.create", "core.invoice.write"),
+        "body": "InvoiceHeader",
+    },
+)
+
+
+def _extra_operations() -> list[Operation]:
+    return [
+        Operation(
+            method=e["method"],
+            path=e["path"],
+            area="Compass",
+            tag=None,
+            params=(),
+            body=e.get("body"),
+            response=None,
+            consumes=("application/xml", "application/json"),
+            statuses=(201, 400),
+            kind=e["kind"],
+            resource=e["resource"],
+            action=e.get("action"),
+            scopes=e["scopes"],
+        )
+        for e in EXTRA_OPERATIONS
+    ]
+
+
+class Emulator:
+    """One emulated Coupa instance."""
+
+    def __init__(
+        self,
+        data: str | None = None,
+        *,
+        time_zone: str = "America/Los_Angeles",
+        base_url: str = "http://127.0.0.1:8765",
+        legacy_api_keys: bool = False,
+    ) -> None:
+        self.catalog: Catalog = load_catalog()
+        self.schema = Schema(self.catalog)
+        self.store = Store(data or ":memory:")
+        self.store.index_fields = self._indexed_fields
+        try:
+            self.tz: tzinfo = ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {time_zone!r}") from exc
+        self.time_zone = time_zone
+        self.base_url = base_url.rstrip("/")
+        self.legacy_api_keys = legacy_api_keys
+        self.clock = Clock(self.store)
+        self.buckets = LeakyBuckets()
+        self.stats = Stats()
+        self.known_scopes = set(self.catalog.scopes)
+        self.extra_ops = _extra_operations()
+        self._bootstrap()
+        self.oauth = OAuthServer(self.store, self.clock, self.known_scopes, self.base_url)
+        self.renderer = Renderer(self.schema, self.store, self.tz)
+        from pycoupa.emulator import control, oauth_routes
+
+        self.app = Starlette(
+            routes=[
+                *oauth_routes.routes(self),
+                *control.routes(self),
+                Route("/api/{path:path}", self._api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            ]
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def _bootstrap(self) -> None:
+        if self.store.setting("initialised"):
+            return
+        with self.store.transaction():
+            reference_data.load(self.store, db_datetime(self.clock.now()))
+            self.store.set_setting("initialised", True)
+
+    def _indexed_fields(self, kind: str) -> list[str]:
+        defn = self.catalog.definitions.get(kind)
+        return [f for f in INDEXED_FIELDS if defn and f in defn.fields]
+
+    def reset(self) -> None:
+        """Back to a brand-new instance: data, clients, tokens, clock, throttle and stats."""
+        self.store.wipe()
+        self.clock.offset = 0.0
+        self.buckets = LeakyBuckets(self.buckets.settings)
+        self.stats.reset()
+        self._bootstrap()
+        self.oauth = OAuthServer(self.store, self.clock, self.known_scopes, self.base_url)
+
+    def create_oauth_client(
+        self,
+        scopes: list[str],
+        *,
+        name: str | None = None,
+        redirect_uris: list[str] | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> tuple[str, str]:
+        """A new OAuth client with its own API user; returns (client_id, client_secret)."""
+        unknown = sorted(set(scopes) - self.oauth.known_scopes)
+        if unknown:
+            raise ValueError(f"unknown scopes: {', '.join(unknown)}")
+        with self.store.transaction():
+            label = name or secrets.token_hex(4)
+            user = reference_data.api_user(0, label, db_datetime(self.clock.now()))
+            del user["id"]
+            n = 1
+            while self.store.execute(
+                "SELECT 1 FROM r_User WHERE json_extract(doc, '$.login') = ?", (user["login"],)
+            ):
+                n += 1
+                user["login"] = f"oauth-{label}-{n}"[:40]
+                user["email"] = f"{user['login']}@api.example.invalid"
+            user_id = self.store.insert("User", user)
+            return self.oauth.create_client(
+                scopes,
+                user_id,
+                name=name,
+                redirect_uris=redirect_uris,
+                client_id=client_id,
+                client_secret=client_secret,
+            )
+
+    def create_api_key(self) -> str:
+        """A legacy 40-character X-COUPA-API-KEY with every scope (works only when enabled)."""
+        key = secrets.token_hex(20)
+        client_id, _ = self.create_oauth_client(sorted(self.known_scopes), name="api-key")
+        keys = dict(self.store.setting("api_keys") or {})
+        keys[key] = client_id
+        self.store.set_setting("api_keys", keys)
+        return key
+
+    # -- /api ------------------------------------------------------------------------------------
+    def _negotiate(self, request: Request) -> str:
+        accept = request.headers.get("accept", "")
+        return JSON if "json" in accept.lower() else XML
+
+    def _authenticate(self, request: Request) -> Principal:
+        header = request.headers.get("authorization")
+        if header:
+            scheme, _, token = header.strip().partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise CoupaError(401, ["Authorization header must be 'Bearer <access token>'"])
+            try:
+                return self.oauth.verify(token.strip())
+            except TokenRejected as exc:
+                raise CoupaError(401, [str(exc)]) from exc
+        api_key = request.headers.get("x-coupa-api-key")
+        if api_key is not None:
+            if not self.legacy_api_keys:
+                raise CoupaError(401, ["API keys are disabled on this instance; use OAuth 2.0"])
+            client_id = (self.store.setting("api_keys") or {}).get(api_key)
+            client = self.oauth.client(client_id) if client_id else None
+            if client is None:
+                raise CoupaError(401, ["Invalid API key"])
+            return Principal(
+                client["client_id"], frozenset(client["scopes"]), client.get("user_id"), "api_key"
+            )
+        raise CoupaError(401, ["Missing access token: send 'Authorization: Bearer <token>'"])
+
+    def _route(self, method: str, path: str) -> tuple[Operation, dict[str, int]]:
+        for op in self.extra_ops:
+            if op.method == method and op.path == path:
+                return op, {}
+        found = self.catalog.match(method, path)
+        if found:
+            return found
+        allowed = self.catalog.path_allowed_methods(path)
+        if allowed:
+            raise CoupaError(
+                405,
+                [f"{method} is not allowed on /api{path}; allowed: {', '.join(allowed)}"],
+                headers={"Allow": ", ".join(allowed)},
+            )
+        raise CoupaError(404, [f"No route matches /api{path}"])
+
+    async def _body(
+        self, request: Request, op: Operation
+    ) -> tuple[dict[str, Any], dict[str, tuple[str, str, bytes]]]:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == "multipart/form-data":
+            form = await request.form()
+            fields: dict[str, Any] = {}
+            files: dict[str, tuple[str, str, bytes]] = {}
+            for key, value in form.multi_items():
+                if not isinstance(value, str):
+                    files[key] = (
+                        value.filename or key,
+                        value.content_type or "application/octet-stream",
+                        await value.read(),
+                    )
+                else:
+                    fields[key] = value
+            return fields, files
+        raw = await request.body()
+        if not raw.strip():
+            return {}, {}
+        try:
+            if ctype in ("application/json", "text/json") or (not ctype and raw.lstrip()[:1] in (b"{", b"[")):
+                value = codec_json.loads(raw, expect_object=True)
+                if not isinstance(value, dict):
+                    raise CoupaError(
+                        400, ["Request body must be a JSON object (Coupa bodies have no root wrapper)"]
+                    )
+                return codec_json.normalise_keys(value), {}
+            if ctype in ("application/xml", "text/xml") or not ctype:
+                _root, value = codec_xml.loads(raw)
+                if not isinstance(value, dict):
+                    raise CoupaError(400, ["Request body must be one XML record element"])
+                return codec_json.normalise_keys(value), {}
+            if ctype == "application/x-www-form-urlencoded":
+                form = await request.form()
+                return {k: v for k, v in form.items() if isinstance(v, str)}, {}
+        except WireDecodeError as exc:
+            raise CoupaError(400, [f"Malformed request body: {exc}"]) from exc
+        raise CoupaError(
+            415, [f"Unsupported Content-Type {ctype!r}: send application/xml or application/json"]
+        )
+
+    async def _api(self, request: Request) -> Response:
+        fmt = self._negotiate(request)
+        path = "/" + request.path_params["path"].strip("/")
+        route_key = f"{request.method} /api{path}"
+        principal: Principal | None = None
+        try:
+            principal = self._authenticate(request)
+            wait = self.buckets.take(principal.client_id)
+            if wait is not None:
+                headers = (
+                    {"Retry-After": self.buckets.retry_after_header(wait)}
+                    if self.buckets.settings.retry_after
+                    else {}
+                )
+                raise CoupaError(429, ["Rate limit exceeded: too many requests, slow down"], headers=headers)
+            op, params = self._route(request.method, path)
+            route_key = op.key
+            if op.scopes and not (principal.scopes & set(op.scopes)):
+                needed = " or ".join(op.scopes)
+                raise CoupaError(403, [f"Access denied: this action needs the scope {needed}"])
+            resource = self.catalog.resources.get(op.resource) or Resource(op.resource, None, None)
+            definition = self.schema.storage_kind(resource.definition or op.body or "")
+            writing = request.method in ("PUT", "PATCH", "POST")
+            try:
+                query = parse_query(request.query_params.multi_items(), for_write=writing)
+            except QueryError as exc:
+                raise CoupaError(400, [str(exc)]) from exc
+            body, files = await self._body(request, op) if request.method != "GET" else ({}, {})
+            call = Call(op, resource, definition, params, query, body, files, principal, fmt)
+            handler = (
+                BEHAVIOURS.get((op.resource, op.action or op.kind)) or GENERIC.get(op.kind) or generic_action
+            )
+            with self.store.transaction():
+                result = handler(self, call)
+            response = self._respond(call, result)
+        except CoupaError as exc:
+            response = self._error(exc, fmt)
+        self.stats.record(route_key, response.status_code, principal.client_id if principal else None)
+        return response
+
+    def _respond(self, call: Call, result: Result) -> Response:
+        headers = {**call.headers, **result.headers}
+        if result.raw is not None:
+            return Response(result.raw, result.status, headers=headers, media_type=result.media_type)
+        definition = result.definition or call.definition
+        if call.query.return_object == "none" and call.op.method != "GET":
+            return Response(b"", result.status, headers=headers)
+        if result.records is not None:
+            if not result.records and call.fmt == XML:
+                return self._error(CoupaError(404, [NO_RESULTS]), XML)
+            tree = self.renderer.render_many(
+                definition, result.records, return_object=call.query.return_object, fields=call.query.fields
+            )
+            return self._tree(tree, definition, call, result.status, headers, collection=True)
+        if result.record is not None:
+            tree1 = self.renderer.render_one(
+                definition, result.record, return_object=call.query.return_object, fields=call.query.fields
+            )
+            return self._tree(tree1, definition, call, result.status, headers, collection=False)
+        return Response(b"", result.status, headers=headers)
+
+    def _tree(
+        self,
+        tree: Any,
+        definition: str,
+        call: Call,
+        status: int,
+        headers: dict[str, str],
+        *,
+        collection: bool,
+    ) -> Response:
+        element = self.schema.definition(definition).element
+        if call.fmt == JSON:
+            return Response(codec_json.dumps(tree), status, headers=headers, media_type=JSON)
+        if collection:
+            root = call.resource.xml_collection if call.resource.definition else None
+            body = codec_xml.dumps(root or element + "s", TaggedList(element, tree))
+        else:
+            body = codec_xml.dumps(element, tree)
+        return Response(body, status, headers=headers, media_type=XML)
+
+    def _error(self, exc: CoupaError, fmt: str) -> Response:
+        body = render_errors_json(exc.messages, exc.key) if fmt == JSON else render_errors_xml(exc.messages)
+        return Response(body, exc.status, headers=exc.headers, media_type=fmt)
+
+    # -- helpers for handlers ----------------------------------------------------------------------
+    def writer(self, call: Call) -> Writer:
+        return Writer(self.schema, self.store, self.tz, self.clock.now(), call.principal.user_id)
+
+    def load(self, call: Call, record_id: int | None = None) -> dict[str, Any]:
+        """The record a member route names, checked against its parent for nested routes."""
+        rid = record_id if record_id is not None else call.record_id
+        element = self.schema.definition(call.definition).element
+        found = self.store.get_with_parent(call.definition, rid) if rid is not None else None
+        if found is None:
+            raise not_found(element, rid)
+        doc, parent = found
+        if call.parent and parent != call.parent:
+            raise not_found(element, rid)
+        return doc
+
+    def query(
+        self, call: Call, extra_where: str = "", extra_params: tuple[Any, ...] = ()
+    ) -> list[dict[str, Any]]:
+        q = call.query
+        try:
+            where, params = compile_conditions(self.schema, call.definition, q.conditions, self.tz)
+            order = order_clause(self.schema, call.definition, q.order_by, q.dir)
+        except QueryError as exc:
+            raise CoupaError(400, [str(exc)]) from exc
+        clauses = [c for c in (where, extra_where) if c]
+        all_params = [*params, *extra_params]
+        if call.parent:
+            clauses.append("t.parent_res = ? AND t.parent_id = ?")
+            all_params.extend(call.parent)
+        return self.store.select(
+            call.definition, " AND ".join(clauses), all_params, order=order, limit=q.limit, offset=q.offset
+        )
+
+
+# -- generic handlers ----------------------------------------------------------------------------------
+def _check_definition(emu: Emulator, call: Call) -> None:
+    if not call.definition or call.definition not in emu.catalog.definitions:
+        raise CoupaError(
+            501, [f"{call.op.key} has no record definition in R39's OpenAPI, so the emulator cannot serve it"]
+        )
+
+
+def generic_list(emu: Emulator, call: Call) -> Result:
+    _check_definition(emu, call)
+    if call.parent:
+        _check_parent(emu, call)
+    return Result(records=emu.query(call))
+
+
+def generic_show(emu: Emulator, call: Call) -> Result:
+    _check_definition(emu, call)
+    return Result(record=emu.load(call))
+
+
+def generic_create(emu: Emulator, call: Call) -> Result:
+    _check_definition(emu, call)
+    if call.parent:
+        _check_parent(emu, call)
+    writer = emu.writer(call)
+    doc = writer.create(call.definition, call.body, parent=call.parent)
+    _ignored_header(call, writer)
+    return Result(status=201, record=doc)
+
+
+def generic_update(emu: Emulator, call: Call) -> Result:
+    _check_definition(emu, call)
+    doc = emu.load(call)
+    writer = emu.writer(call)
+    body = dict(call.body)
+    exported = call.query.exported
+    if "exported" in body:
+        try:
+            from pycoupa.wire.values import parse_bool
+
+            raw = body.pop("exported")
+            exported = raw if isinstance(raw, bool) else parse_bool(str(raw))
+        except ValueError as exc:
+            raise CoupaError(400, ["Exported must be true or false"]) from exc
+    body.pop("last-exported-at", None)
+    if body:
+        doc = writer.update(call.definition, doc["id"], body)
+    if exported is not None:
+        writer.mark_exported(call.definition, doc, exported)
+    _ignored_header(call, writer)
+    return Result(record=doc)
+
+
+def generic_delete(emu: Emulator, call: Call) -> Result:
+    _check_definition(emu, call)
+    doc = emu.load(call)
+    emu.store.delete(call.definition, doc["id"])
+    return Result(record=doc)
+
+
+def generic_action(emu: Emulator, call: Call) -> Result:
+    """Actions without a behaviour of their own: a read answers the record(s), a write applies
+    the body as an update (``export`` marks exported) and answers the record."""
+    _check_definition(emu, call)
+    if call.op.kind == "collection_action":
+        if call.op.method == "GET":
+            return Result(records=emu.query(call))
+        if call.op.method == "POST" and call.body:
+            return generic_create(emu, call)
+        return Result(records=emu.query(call))
+    doc = emu.load(call)
+    if call.op.method == "GET":
+        return Result(record=doc)
+    writer = emu.writer(call)
+    if call.op.action in ("export", "mark_exported"):
+        writer.mark_exported(call.definition, doc, True)
+        return Result(record=doc)
+    if call.body:
+        doc = writer.update(call.definition, doc["id"], call.body)
+        _ignored_header(call, writer)
+    return Result(record=doc)
+
+
+GENERIC: dict[str, Handler] = {
+    "list": generic_list,
+    "show": generic_show,
+    "create": generic_create,
+    "update": generic_update,
+    "delete": generic_delete,
+}
+
+
+def _check_parent(emu: Emulator, call: Call) -> None:
+    parent_res = emu.catalog.resources.get(call.resource.parent or "")
+    if parent_res is None or not parent_res.definition or call.parent is None:
+        return
+    kind = emu.schema.storage_kind(parent_res.definition)
+    if emu.store.get(kind, call.parent[1]) is None:
+        raise not_found(emu.schema.definition(kind).element, call.parent[1])
+
+
+def _ignored_header(call: Call, writer: Writer) -> None:
+    if writer.ignored:
+        call.headers["X-Emulator-Ignored-Attributes"] = ", ".join(sorted(set(writer.ignored)))[:2000]
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """``Authorization: Basic`` -> (user, password), or None; malformed -> ValueError."""
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("malformed HTTP Basic credentials") from exc
+    if not sep:
+        raise ValueError("malformed HTTP Basic credentials")
+    from urllib.parse import unquote
+
+    return unquote(user), unquote(password)
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
