@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,9 +19,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from pycoupa.catalog.model import Catalog, Operation, Resource, load_catalog
-from pycoupa.emulator import reference_data
+from pycoupa.emulator import behaviours, reference_data
+from pycoupa.emulator.handlers import BEHAVIOURS, GENERIC, Call, Result, generic_action
 from pycoupa.emulator.oauth import Clock, OAuthServer, Principal, TokenRejected
 from pycoupa.emulator.query_sql import compile_conditions, db_datetime, order_clause
 from pycoupa.emulator.ratelimit import LeakyBuckets
@@ -34,7 +34,7 @@ from pycoupa.emulator.store import INDEXED_FIELDS, Store
 from pycoupa.emulator.writes import CoupaError, Writer, not_found
 from pycoupa.wire import codec_json, codec_xml
 from pycoupa.wire.errors import WireDecodeError, render_errors_json, render_errors_xml
-from pycoupa.wire.query import ParsedQuery, QueryError, parse_query
+from pycoupa.wire.query import QueryError, parse_query
 from pycoupa.wire.values import TaggedList
 
 NO_RESULTS = "No results match your search criteria."
@@ -42,52 +42,10 @@ JSON = "application/json"
 XML = "application/xml"
 
 
-@dataclass
-class Call:
-    """Everything a handler needs about one /api request."""
-
-    op: Operation
-    resource: Resource
-    definition: str  # storage kind of the resource's records
-    path_params: dict[str, int]
-    query: ParsedQuery
-    body: dict[str, Any]
-    files: dict[str, tuple[str, str, bytes]]
-    principal: Principal
-    fmt: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def record_id(self) -> int | None:
-        return self.path_params.get("id")
-
-    @property
-    def parent(self) -> tuple[str, int] | None:
-        if self.resource.parent_param and self.resource.parent_param in self.path_params:
-            return (self.resource.parent or "", self.path_params[self.resource.parent_param])
-        return None
-
-
-@dataclass
-class Result:
-    """A handler's answer: records to render (one or a list), raw bytes, or nothing."""
-
-    status: int = 200
-    record: dict[str, Any] | None = None
-    records: list[dict[str, Any]] | None = None
-    definition: str | None = None
-    raw: bytes | None = None
-    media_type: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-Handler = Callable[["Emulator", Call], Result]
-
-# Behaviours registered by resource path and action (or kind) take over from the generic handler.
-BEHAVIOURS: dict[tuple[str, str], Handler] = {}
-
 # Documented Coupa routes that R39's OpenAPI lacks (coupa-api.md section 6: invoices are created
 # with POST /api/invoices as a draft).
+assert behaviours  # imported for its registrations
+
 EXTRA_OPERATIONS: tuple[dict[str, Any], ...] = (
     {
         "method": "POST",
@@ -96,6 +54,14 @@ EXTRA_OPERATIONS: tuple[dict[str, Any], ...] = (
         "resource": "/invoices",
         "scopes": ("core.invoice.create", "core.invoice.write"),
         "body": "InvoiceHeader",
+    },
+    {
+        "method": "GET",
+        "path": "/invoices/new/submit_for_approval",
+        "kind": "collection_action",
+        "action": "new/submit_for_approval",
+        "resource": "/invoices",
+        "scopes": ("core.invoice.create",),
     },
 )
 
@@ -151,14 +117,20 @@ class Emulator:
         self._bootstrap()
         self.oauth = OAuthServer(self.store, self.clock, self.known_scopes, self.base_url)
         self.renderer = Renderer(self.schema, self.store, self.tz)
-        from pycoupa.emulator import control, oauth_routes
+        from pycoupa.emulator import control, faults, oauth_routes
 
-        self.app = Starlette(
-            routes=[
-                *oauth_routes.routes(self),
-                *control.routes(self),
-                Route("/api/{path:path}", self._api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-            ]
+        self.faults = faults.FaultInjector()
+        # Faults sit in front of everything but the control plane (the middleware skips it).
+        self.app: ASGIApp = faults.FaultMiddleware(
+            Starlette(
+                routes=[
+                    *oauth_routes.routes(self),
+                    *control.routes(self),
+                    *faults.routes(self),
+                    Route("/api/{path:path}", self._api, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+                ]
+            ),
+            self.faults,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -170,7 +142,7 @@ class Emulator:
             self.store.set_setting("initialised", True)
 
     def _indexed_fields(self, kind: str) -> list[str]:
-        defn = self.catalog.definitions.get(kind)
+        defn = self.schema.definitions.get(kind)
         return [f for f in INDEXED_FIELDS if defn and f in defn.fields]
 
     def reset(self) -> None:
@@ -179,6 +151,7 @@ class Emulator:
         self.clock.offset = 0.0
         self.buckets = LeakyBuckets(self.buckets.settings)
         self.stats.reset()
+        self.faults.clear()
         self._bootstrap()
         self.oauth = OAuthServer(self.store, self.clock, self.known_scopes, self.base_url)
 
@@ -200,9 +173,7 @@ class Emulator:
             user = reference_data.api_user(0, label, db_datetime(self.clock.now()))
             del user["id"]
             n = 1
-            while self.store.execute(
-                "SELECT 1 FROM r_User WHERE json_extract(doc, '$.login') = ?", (user["login"],)
-            ):
+            while self.store.execute("SELECT 1 FROM r_User WHERE json_extract(doc, '$.login') = ?", (user["login"],)):
                 n += 1
                 user["login"] = f"oauth-{label}-{n}"[:40]
                 user["email"] = f"{user['login']}@api.example.invalid"
@@ -248,9 +219,7 @@ class Emulator:
             client = self.oauth.client(client_id) if client_id else None
             if client is None:
                 raise CoupaError(401, ["Invalid API key"])
-            return Principal(
-                client["client_id"], frozenset(client["scopes"]), client.get("user_id"), "api_key"
-            )
+            return Principal(client["client_id"], frozenset(client["scopes"]), client.get("user_id"), "api_key")
         raise CoupaError(401, ["Missing access token: send 'Authorization: Bearer <token>'"])
 
     def _route(self, method: str, path: str) -> tuple[Operation, dict[str, int]]:
@@ -269,9 +238,7 @@ class Emulator:
             )
         raise CoupaError(404, [f"No route matches /api{path}"])
 
-    async def _body(
-        self, request: Request, op: Operation
-    ) -> tuple[dict[str, Any], dict[str, tuple[str, str, bytes]]]:
+    async def _body(self, request: Request, op: Operation) -> tuple[dict[str, Any], dict[str, tuple[str, str, bytes]]]:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype == "multipart/form-data":
             form = await request.form()
@@ -294,9 +261,7 @@ class Emulator:
             if ctype in ("application/json", "text/json") or (not ctype and raw.lstrip()[:1] in (b"{", b"[")):
                 value = codec_json.loads(raw, expect_object=True)
                 if not isinstance(value, dict):
-                    raise CoupaError(
-                        400, ["Request body must be a JSON object (Coupa bodies have no root wrapper)"]
-                    )
+                    raise CoupaError(400, ["Request body must be a JSON object (Coupa bodies have no root wrapper)"])
                 return codec_json.normalise_keys(value), {}
             if ctype in ("application/xml", "text/xml") or not ctype:
                 _root, value = codec_xml.loads(raw)
@@ -308,9 +273,7 @@ class Emulator:
                 return {k: v for k, v in form.items() if isinstance(v, str)}, {}
         except WireDecodeError as exc:
             raise CoupaError(400, [f"Malformed request body: {exc}"]) from exc
-        raise CoupaError(
-            415, [f"Unsupported Content-Type {ctype!r}: send application/xml or application/json"]
-        )
+        raise CoupaError(415, [f"Unsupported Content-Type {ctype!r}: send application/xml or application/json"])
 
     async def _api(self, request: Request) -> Response:
         fmt = self._negotiate(request)
@@ -322,9 +285,7 @@ class Emulator:
             wait = self.buckets.take(principal.client_id)
             if wait is not None:
                 headers = (
-                    {"Retry-After": self.buckets.retry_after_header(wait)}
-                    if self.buckets.settings.retry_after
-                    else {}
+                    {"Retry-After": self.buckets.retry_after_header(wait)} if self.buckets.settings.retry_after else {}
                 )
                 raise CoupaError(429, ["Rate limit exceeded: too many requests, slow down"], headers=headers)
             op, params = self._route(request.method, path)
@@ -341,9 +302,7 @@ class Emulator:
                 raise CoupaError(400, [str(exc)]) from exc
             body, files = await self._body(request, op) if request.method != "GET" else ({}, {})
             call = Call(op, resource, definition, params, query, body, files, principal, fmt)
-            handler = (
-                BEHAVIOURS.get((op.resource, op.action or op.kind)) or GENERIC.get(op.kind) or generic_action
-            )
+            handler = BEHAVIOURS.get((op.resource, op.action or op.kind)) or GENERIC.get(op.kind) or generic_action
             with self.store.transaction():
                 result = handler(self, call)
             response = self._respond(call, result)
@@ -363,12 +322,20 @@ class Emulator:
             if not result.records and call.fmt == XML:
                 return self._error(CoupaError(404, [NO_RESULTS]), XML)
             tree = self.renderer.render_many(
-                definition, result.records, return_object=call.query.return_object, fields=call.query.fields
+                definition,
+                result.records,
+                return_object=call.query.return_object,
+                fields=call.query.fields,
+                json_mode=call.fmt == JSON,
             )
             return self._tree(tree, definition, call, result.status, headers, collection=True)
         if result.record is not None:
             tree1 = self.renderer.render_one(
-                definition, result.record, return_object=call.query.return_object, fields=call.query.fields
+                definition,
+                result.record,
+                return_object=call.query.return_object,
+                fields=call.query.fields,
+                json_mode=call.fmt == JSON,
             )
             return self._tree(tree1, definition, call, result.status, headers, collection=False)
         return Response(b"", result.status, headers=headers)
@@ -414,12 +381,13 @@ class Emulator:
         return doc
 
     def query(
-        self, call: Call, extra_where: str = "", extra_params: tuple[Any, ...] = ()
+        self, call: Call, extra_where: str = "", extra_params: tuple[Any, ...] = (), order: str | None = None
     ) -> list[dict[str, Any]]:
+        """One page of the call's collection: its filters ANDed with ``extra_where``."""
         q = call.query
         try:
             where, params = compile_conditions(self.schema, call.definition, q.conditions, self.tz)
-            order = order_clause(self.schema, call.definition, q.order_by, q.dir)
+            order = order or order_clause(self.schema, call.definition, q.order_by, q.dir)
         except QueryError as exc:
             raise CoupaError(400, [str(exc)]) from exc
         clauses = [c for c in (where, extra_where) if c]
@@ -430,112 +398,6 @@ class Emulator:
         return self.store.select(
             call.definition, " AND ".join(clauses), all_params, order=order, limit=q.limit, offset=q.offset
         )
-
-
-# -- generic handlers ----------------------------------------------------------------------------------
-def _check_definition(emu: Emulator, call: Call) -> None:
-    if not call.definition or call.definition not in emu.catalog.definitions:
-        raise CoupaError(
-            501, [f"{call.op.key} has no record definition in R39's OpenAPI, so the emulator cannot serve it"]
-        )
-
-
-def generic_list(emu: Emulator, call: Call) -> Result:
-    _check_definition(emu, call)
-    if call.parent:
-        _check_parent(emu, call)
-    return Result(records=emu.query(call))
-
-
-def generic_show(emu: Emulator, call: Call) -> Result:
-    _check_definition(emu, call)
-    return Result(record=emu.load(call))
-
-
-def generic_create(emu: Emulator, call: Call) -> Result:
-    _check_definition(emu, call)
-    if call.parent:
-        _check_parent(emu, call)
-    writer = emu.writer(call)
-    doc = writer.create(call.definition, call.body, parent=call.parent)
-    _ignored_header(call, writer)
-    return Result(status=201, record=doc)
-
-
-def generic_update(emu: Emulator, call: Call) -> Result:
-    _check_definition(emu, call)
-    doc = emu.load(call)
-    writer = emu.writer(call)
-    body = dict(call.body)
-    exported = call.query.exported
-    if "exported" in body:
-        try:
-            from pycoupa.wire.values import parse_bool
-
-            raw = body.pop("exported")
-            exported = raw if isinstance(raw, bool) else parse_bool(str(raw))
-        except ValueError as exc:
-            raise CoupaError(400, ["Exported must be true or false"]) from exc
-    body.pop("last-exported-at", None)
-    if body:
-        doc = writer.update(call.definition, doc["id"], body)
-    if exported is not None:
-        writer.mark_exported(call.definition, doc, exported)
-    _ignored_header(call, writer)
-    return Result(record=doc)
-
-
-def generic_delete(emu: Emulator, call: Call) -> Result:
-    _check_definition(emu, call)
-    doc = emu.load(call)
-    emu.store.delete(call.definition, doc["id"])
-    return Result(record=doc)
-
-
-def generic_action(emu: Emulator, call: Call) -> Result:
-    """Actions without a behaviour of their own: a read answers the record(s), a write applies
-    the body as an update (``export`` marks exported) and answers the record."""
-    _check_definition(emu, call)
-    if call.op.kind == "collection_action":
-        if call.op.method == "GET":
-            return Result(records=emu.query(call))
-        if call.op.method == "POST" and call.body:
-            return generic_create(emu, call)
-        return Result(records=emu.query(call))
-    doc = emu.load(call)
-    if call.op.method == "GET":
-        return Result(record=doc)
-    writer = emu.writer(call)
-    if call.op.action in ("export", "mark_exported"):
-        writer.mark_exported(call.definition, doc, True)
-        return Result(record=doc)
-    if call.body:
-        doc = writer.update(call.definition, doc["id"], call.body)
-        _ignored_header(call, writer)
-    return Result(record=doc)
-
-
-GENERIC: dict[str, Handler] = {
-    "list": generic_list,
-    "show": generic_show,
-    "create": generic_create,
-    "update": generic_update,
-    "delete": generic_delete,
-}
-
-
-def _check_parent(emu: Emulator, call: Call) -> None:
-    parent_res = emu.catalog.resources.get(call.resource.parent or "")
-    if parent_res is None or not parent_res.definition or call.parent is None:
-        return
-    kind = emu.schema.storage_kind(parent_res.definition)
-    if emu.store.get(kind, call.parent[1]) is None:
-        raise not_found(emu.schema.definition(kind).element, call.parent[1])
-
-
-def _ignored_header(call: Call, writer: Writer) -> None:
-    if writer.ignored:
-        call.headers["X-Emulator-Ignored-Attributes"] = ", ".join(sorted(set(writer.ignored)))[:2000]
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
@@ -554,7 +416,3 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
     from urllib.parse import unquote
 
     return unquote(user), unquote(password)
-
-
-def as_mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}

@@ -116,9 +116,7 @@ def routes(emu: Emulator) -> list[Route]:
                 RateLimitSettings(rps=rps, burst=int(burst), retry_after=retry_after, enabled=enabled)
             )
         s = emu.buckets.settings
-        return JSONResponse(
-            {"rps": s.rps, "burst": s.burst, "retry_after": s.retry_after, "enabled": s.enabled}
-        )
+        return JSONResponse({"rps": s.rps, "burst": s.burst, "retry_after": s.retry_after, "enabled": s.enabled})
 
     async def stats(request: Request) -> Response:
         if request.method == "DELETE":

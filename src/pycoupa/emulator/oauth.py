@@ -152,9 +152,7 @@ class OAuthServer:
         secret = params.get("client_secret")
         if basic:
             if client_id and client_id != basic[0]:
-                raise OAuthError(
-                    "invalid_request", "client_id in the body differs from HTTP Basic credentials"
-                )
+                raise OAuthError("invalid_request", "client_id in the body differs from HTTP Basic credentials")
             client_id, secret = basic
         grant = params.get("grant_type")
         if not grant:
@@ -209,9 +207,7 @@ class OAuthServer:
             out["refresh_token"] = refresh_token
         return out
 
-    def _exchange_code(
-        self, params: dict[str, str], client_id: str | None, secret: str | None
-    ) -> dict[str, Any]:
+    def _exchange_code(self, params: dict[str, str], client_id: str | None, secret: str | None) -> dict[str, Any]:
         code = params.get("code")
         if not code:
             raise OAuthError("invalid_request", "missing code")
@@ -219,9 +215,7 @@ class OAuthServer:
         if grant is None or grant.get("kind") != "code":
             raise OAuthError("invalid_grant", "authorization code is invalid or was already used")
         self.store.delete_meta("_grants", _hash_secret(code))  # single use, even when the rest fails
-        client = self._authenticate_client(
-            client_id, secret, secret_optional=bool(grant.get("code_challenge"))
-        )
+        client = self._authenticate_client(client_id, secret, secret_optional=bool(grant.get("code_challenge")))
         if grant["client_id"] != client["client_id"]:
             raise OAuthError("invalid_grant", "authorization code was issued to another client")
         if grant["expires_at"] < self.clock.timestamp():
@@ -233,9 +227,7 @@ class OAuthServer:
             verifier = params.get("code_verifier") or ""
             if not 43 <= len(verifier) <= 128:
                 raise OAuthError("invalid_grant", "code_verifier must be 43 to 128 characters")
-            digest = (
-                base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-            )
+            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
             if not hmac.compare_digest(digest, challenge):
                 raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
         return self._issue(client, grant["scopes"], refresh=True)
@@ -295,9 +287,7 @@ class OAuthServer:
     def revoke_all(self) -> None:
         """Every token issued so far stops working (refresh tokens too)."""
         self.store.set_setting("revoked_before", self.clock.timestamp())
-        self.store.execute(
-            "UPDATE _grants SET doc = json_set(doc, '$.revoked', json('true')) WHERE kind = 'refresh'"
-        )
+        self.store.execute("UPDATE _grants SET doc = json_set(doc, '$.revoked', json('true')) WHERE kind = 'refresh'")
 
     def verify(self, token: str) -> Principal:
         try:

@@ -84,8 +84,7 @@ def routes(emu: Emulator) -> list[Route]:
                 status_code=exc.status,
             )
         hidden = "".join(
-            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-            for k, v in params.items()
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in params.items()
         )
         items = "".join(f"<li><code>{html.escape(s)}</code></li>" for s in scopes)
         return HTMLResponse(
@@ -104,15 +103,11 @@ def routes(emu: Emulator) -> list[Route]:
         try:
             client, scopes = emu.oauth.validate_authorization(params)
         except OAuthError as exc:
-            return HTMLResponse(
-                f"<h1>{html.escape(exc.error)}</h1><p>{html.escape(exc.description)}</p>", exc.status
-            )
+            return HTMLResponse(f"<h1>{html.escape(exc.error)}</h1><p>{html.escape(exc.description)}</p>", exc.status)
         redirect_uri = params["redirect_uri"]
         state = {"state": params["state"]} if params.get("state") else {}
         if form.get("decision") != "allow":
-            return RedirectResponse(
-                _with_query(redirect_uri, {"error": "access_denied", **state}), status_code=302
-            )
+            return RedirectResponse(_with_query(redirect_uri, {"error": "access_denied", **state}), status_code=302)
         code = emu.oauth.issue_code(params, client, scopes)
         return RedirectResponse(_with_query(redirect_uri, {"code": code, **state}), status_code=302)
 

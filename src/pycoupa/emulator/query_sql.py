@@ -48,9 +48,7 @@ def compile_conditions(
     return " AND ".join(parts), ctx.params
 
 
-def order_clause(
-    schema: Schema, definition: str, order_by: str | None, direction: str, alias: str = "t"
-) -> str:
+def order_clause(schema: Schema, definition: str, order_by: str | None, direction: str, alias: str = "t") -> str:
     """ORDER BY text; ties are always broken by id ascending (reference_eval's rule)."""
     dir_sql = "DESC" if direction == "desc" else "ASC"
     if not order_by or order_by == "id":
@@ -93,9 +91,7 @@ def _compile(ctx: _Ctx, definition: str, alias: str, path: tuple[str, ...], cond
     if seg == "custom-fields":
         if len(path) != 2:
             raise QueryError(f"{key}: custom-fields takes one field name", key)
-        return _scalar_test(
-            ctx, f'json_extract({alias}.doc, \'$."custom-fields"."{path[1]}"\')', "string", cond, key
-        )
+        return _scalar_test(ctx, f'json_extract({alias}.doc, \'$."custom-fields"."{path[1]}"\')', "string", cond, key)
     plan = plans.get(seg)
     if plan is None:
         raise QueryError(f"{key}: unknown association '{seg}' for {defn.element}", key)

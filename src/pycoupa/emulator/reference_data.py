@@ -37,9 +37,7 @@ _MINOR_UNITS = {
     **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
     **dict.fromkeys(["CLF", "UYW"], 4),
     # precious metals, testing and "no currency" codes have no minor unit
-    **dict.fromkeys(
-        ["XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"], 0
-    ),
+    **dict.fromkeys(["XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"], 0),
 }
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥", "CAD": "$", "AUD": "$"}
 
@@ -102,9 +100,7 @@ def countries(now: str) -> list[dict[str, Any]]:
             next_id += 1
         out.append({"id": next_id, "code": c.alpha_2, "name": c.name, "created-at": now, "updated-at": now})
         next_id += 1
-    out.append(
-        {"id": US_COUNTRY_ID, "code": "US", "name": "United States", "created-at": now, "updated-at": now}
-    )
+    out.append({"id": US_COUNTRY_ID, "code": "US", "name": "United States", "created-at": now, "updated-at": now})
     return sorted(out, key=lambda c: c["id"])
 
 

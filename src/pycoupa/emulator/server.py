@@ -34,9 +34,7 @@ def serve_in_thread(
     """Run uvicorn in a background thread until the block ends."""
     emu = emulator or Emulator()
     port = port or free_port(host)
-    config = uvicorn.Config(
-        emu.app, host=host, port=port, log_level="warning", lifespan="off", access_log=False
-    )
+    config = uvicorn.Config(emu.app, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"coupa-emulator-{port}", daemon=True)
     thread.start()

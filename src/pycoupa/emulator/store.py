@@ -100,6 +100,10 @@ class Store:
                 self._in_tx -= 1
                 if outer:
                     self._conn.execute("ROLLBACK")
+                    # DDL rolls back too: forget tables this transaction created.
+                    self._tables = {
+                        row[0] for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                    }
                 raise
             self._in_tx -= 1
             if outer:
@@ -121,9 +125,7 @@ class Store:
                 f'CREATE TABLE IF NOT EXISTS "{name}" (id INTEGER PRIMARY KEY AUTOINCREMENT, '
                 "parent_res TEXT, parent_id INTEGER, doc TEXT NOT NULL)"
             )
-            self._conn.execute(
-                f'CREATE INDEX IF NOT EXISTS "{name}_parent" ON "{name}"(parent_res, parent_id)'
-            )
+            self._conn.execute(f'CREATE INDEX IF NOT EXISTS "{name}_parent" ON "{name}"(parent_res, parent_id)')
             for f in indexed:
                 col = _SAFE.sub("_", f)
                 self._conn.execute(
@@ -150,9 +152,7 @@ class Store:
             )
             new_id = int(cur.lastrowid or 0)
             doc["id"] = new_id
-            self._conn.execute(
-                f'UPDATE "{name}" SET doc = ? WHERE id = ?', (orjson.dumps(doc).decode(), new_id)
-            )
+            self._conn.execute(f'UPDATE "{name}" SET doc = ? WHERE id = ?', (orjson.dumps(doc).decode(), new_id))
         return new_id
 
     def insert_many(self, definition: str, docs: Sequence[dict[str, Any]]) -> None:
@@ -167,9 +167,7 @@ class Store:
     def update(self, definition: str, record_id: int, doc: dict[str, Any]) -> None:
         name = table_name(definition)
         with self._lock:
-            self._conn.execute(
-                f'UPDATE "{name}" SET doc = ? WHERE id = ?', (orjson.dumps(doc).decode(), record_id)
-            )
+            self._conn.execute(f'UPDATE "{name}" SET doc = ? WHERE id = ?', (orjson.dumps(doc).decode(), record_id))
 
     def delete(self, definition: str, record_id: int) -> None:
         name = table_name(definition)
@@ -185,9 +183,7 @@ class Store:
             row = self._conn.execute(f'SELECT doc FROM "{name}" WHERE id = ?', (record_id,)).fetchone()
         return orjson.loads(row[0]) if row else None
 
-    def get_with_parent(
-        self, definition: str, record_id: int
-    ) -> tuple[dict[str, Any], tuple[str, int] | None] | None:
+    def get_with_parent(self, definition: str, record_id: int) -> tuple[dict[str, Any], tuple[str, int] | None] | None:
         name = table_name(definition)
         if name not in self._tables:
             return None
@@ -209,9 +205,7 @@ class Store:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                for rid, doc in self._conn.execute(
-                    f'SELECT id, doc FROM "{name}" WHERE id IN ({marks})', chunk
-                ):
+                for rid, doc in self._conn.execute(f'SELECT id, doc FROM "{name}" WHERE id IN ({marks})', chunk):
                     out[rid] = orjson.loads(doc)
         return out
 
@@ -249,16 +243,18 @@ class Store:
     # -- emulator bookkeeping ------------------------------------------------------------------
     def _init_meta(self) -> None:
         with self._lock:
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS _settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
+            self._conn.execute("CREATE TABLE IF NOT EXISTS _settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS _oauth_clients (client_id TEXT PRIMARY KEY, doc TEXT NOT NULL)"
             )
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS _grants (token TEXT PRIMARY KEY, kind TEXT NOT NULL, doc TEXT NOT NULL)"
             )
-            self._tables |= {"_settings", "_oauth_clients", "_grants"}
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS _blobs "
+                "(key TEXT PRIMARY KEY, content_type TEXT NOT NULL, data BLOB NOT NULL)"
+            )
+            self._tables |= {"_settings", "_oauth_clients", "_grants", "_blobs"}
 
     def setting(self, key: str) -> Any:
         with self._lock:
@@ -272,6 +268,17 @@ class Store:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, orjson.dumps(value).decode()),
             )
+
+    def put_blob(self, key: str, content_type: str, data: bytes) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO _blobs (key, content_type, data) VALUES (?, ?, ?)", (key, content_type, data)
+            )
+
+    def get_blob(self, key: str) -> tuple[str, bytes] | None:
+        with self._lock:
+            row = self._conn.execute("SELECT content_type, data FROM _blobs WHERE key = ?", (key,)).fetchone()
+        return (str(row[0]), bytes(row[1])) if row else None
 
     def put_meta(self, table: str, key: str, doc: dict[str, Any], kind: str | None = None) -> None:
         with self._lock:

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -39,12 +39,17 @@ CONTROL_KEYS = frozenset({"_delete", "_cancel", "_close", "_destroy"})
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+# Business rules run on every write of a definition, after the body is applied and before
+# validation: computed fields (an account's code, an invoice's totals) and defaults. Filled in by
+# ``pycoupa.emulator.behaviours``.
+Deriver = Callable[["Writer", dict[str, Any], bool], None]
+DERIVERS: dict[str, list[Deriver]] = {}
+
+
 class CoupaError(Exception):
     """An answer in Coupa's errors envelope."""
 
-    def __init__(
-        self, status: int, messages: list[str], key: str = "error", headers: Mapping[str, str] | None = None
-    ):
+    def __init__(self, status: int, messages: list[str], key: str = "error", headers: Mapping[str, str] | None = None):
         super().__init__("; ".join(messages))
         self.status = status
         self.messages = messages
@@ -75,6 +80,7 @@ class Writer:
         doc: dict[str, Any] = {}
         self._stamp(definition, doc, creating=True)
         self._apply(definition, body, doc, prefix="")
+        self.derive(definition, doc, creating=True)
         self._validate(definition, doc, None)
         self._raise(definition)
         self.store.insert(definition, doc, parent=parent)
@@ -86,6 +92,7 @@ class Writer:
             raise not_found(self.schema.definition(definition).element, record_id)
         self._apply(definition, body, doc, prefix="")
         self._stamp(definition, doc, creating=False)
+        self.derive(definition, doc, creating=False)
         self._validate(definition, doc, record_id)
         self._raise(definition)
         self.store.update(definition, record_id, doc)
@@ -95,14 +102,43 @@ class Writer:
         """``exported`` changes only here: ``?exported=true``, a PUT body, or an export action."""
         defn = self.schema.definition(definition)
         if "exported" not in defn.fields:
-            raise CoupaError(
-                400, [f"{defn.element} has no exported flag"], key=defn.element.replace("-", "_")
-            )
+            raise CoupaError(400, [f"{defn.element} has no exported flag"], key=defn.element.replace("-", "_"))
         doc["exported"] = exported
         if exported and "last-exported-at" in defn.fields:
             doc["last-exported-at"] = self.now
         self._stamp(definition, doc, creating=False)
         self.store.update(definition, doc["id"], doc)
+
+    def derive(self, definition: str, doc: dict[str, Any], *, creating: bool) -> None:
+        plans = self.schema.plan_by_name(definition)
+        for plan in self.schema.plan(definition):
+            # Keep R39's ``x-id`` columns in step with association ``x`` (they read nil otherwise).
+            fk = plans.get(plan.field.name + "-id")
+            linked = plan.role in ("reference", "owned") and fk is not None and fk.role == "scalar"
+            if linked and fk is not None and doc.get(plan.field.name) is not None:
+                doc[fk.field.name] = doc[plan.field.name]
+        for rule in DERIVERS.get(definition, ()):
+            rule(self, doc, creating)
+
+    def insert_system(self, definition: str, doc: dict[str, Any]) -> dict[str, Any]:
+        """A record the instance makes itself (an approval, a purchase order): fields a body could
+        not set are allowed, and only the definition's derived rules run."""
+        self._stamp(definition, doc, creating=True)
+        self.derive(definition, doc, creating=True)
+        self._raise(definition)
+        self.store.insert(definition, doc)
+        return doc
+
+    def save(self, definition: str, doc: dict[str, Any]) -> None:
+        """Store a record a behaviour changed (status moves), stamping updated-at/-by."""
+        self._stamp(definition, doc, creating=False)
+        self.derive(definition, doc, creating=False)
+        self._raise(definition)
+        self.store.update(definition, doc["id"], doc)
+
+    def fail(self, definition: str, *messages: str) -> CoupaError:
+        """A 400 in the envelope keyed by the record's name, for a behaviour to raise."""
+        return CoupaError(400, list(messages), key=self.schema.definition(definition).element.replace("-", "_"))
 
     # -- internals -------------------------------------------------------------------------------
     def _raise(self, definition: str) -> None:
@@ -145,6 +181,14 @@ class Writer:
                 continue
             plan = plans.get(key)
             fk_plan = plans.get(key[:-3]) if key.endswith("-id") else None
+            writable_scalar = plan is not None and plan.role == "scalar" and not plan.field.read_only
+            if writable_scalar and fk_plan is not None and fk_plan.target:
+                # R39 sometimes has both a writable ``x-id`` and an association ``x``: keep the
+                # scalar as given and point the association at the same record when it exists.
+                doc[key] = self._scalar(definition, plan, value, label)  # type: ignore[arg-type]
+                if isinstance(doc[key], int) and self._lookup(fk_plan.target, {"id": doc[key]}) is not None:
+                    doc[fk_plan.field.name] = doc[key]
+                continue
             if fk_plan is not None and fk_plan.target and fk_plan.role in ("reference", "owned"):
                 # ``lookup-id: 4`` names the association by its id (R39 lists such keys read-only).
                 label = prefix + humanize(fk_plan.field.name)
@@ -165,10 +209,8 @@ class Writer:
             elif plan.role == "owned":
                 doc[key] = None if value is None else self._owned(plan, value, label, doc.get(key))
             elif plan.role == "reference_list":
-                items = value if isinstance(value, list) else [value]
-                doc[key] = [
-                    rid for rid in (self._reference(plan, v, label) for v in items if v is not None) if rid
-                ]
+                items = _collection_items(value)
+                doc[key] = [rid for rid in (self._reference(plan, v, label) for v in items if v is not None) if rid]
             else:
                 doc[key] = self._owned_list(plan, value, label, doc.get(key) or [])
 
@@ -182,17 +224,13 @@ class Writer:
         stype = f.scalar_type
         try:
             if stype == "integer":
-                if isinstance(value, bool) or (
-                    isinstance(value, str) and not value.strip().lstrip("+-").isdigit()
-                ):
+                if isinstance(value, bool) or (isinstance(value, str) and not value.strip().lstrip("+-").isdigit()):
                     raise ValueError(value)
                 return int(value) if not isinstance(value, str) or value.strip() else None
             if stype in ("decimal", "float"):
                 if isinstance(value, str) and not value.strip():
                     return None
-                return format_decimal(
-                    parse_decimal(value if isinstance(value, (str, int, Decimal)) else str(value))
-                )
+                return format_decimal(parse_decimal(value if isinstance(value, (str, int, Decimal)) else str(value)))
             if stype == "boolean":
                 return value if isinstance(value, bool) else parse_bool(str(value))
             if stype == "datetime":
@@ -206,9 +244,7 @@ class Writer:
                     text += "T00:00:00"
                 return db_datetime(parse_datetime(text, self.tz))
             if stype == "date":
-                return (
-                    value.isoformat() if isinstance(value, date) else parse_date(str(value)[:10]).isoformat()
-                )
+                return value.isoformat() if isinstance(value, date) else parse_date(str(value)[:10]).isoformat()
         except (ValueError, WireValueError, ArithmeticError):
             kind = "a number" if stype in ("integer", "decimal", "float") else f"a valid {stype}"
             self.errors.append(f"{label} is not {kind}")
@@ -277,9 +313,7 @@ class Writer:
         found = self._lookup(kind, keys)
         if found is None:
             described = " and ".join(f"{k} '{v}'" for k, v in keys.items())
-            self.errors.append(
-                f"{label} not found: no {self.schema.definition(kind).element} with {described}"
-            )
+            self.errors.append(f"{label} not found: no {self.schema.definition(kind).element} with {described}")
         return found
 
     def _owned(self, plan: FieldPlan, value: Any, label: str, current: Any) -> int | None:
@@ -294,9 +328,7 @@ class Writer:
         if "id" in keys:
             child_id = self._lookup(kind, keys)
             if child_id is None:
-                self.errors.append(
-                    f"{label} not found: no {self.schema.definition(kind).element} with id {keys['id']}"
-                )
+                self.errors.append(f"{label} not found: no {self.schema.definition(kind).element} with id {keys['id']}")
                 return None
         elif keys and len(body) == len(keys):
             # Only natural keys given: a reference to an existing record, if there is one.
@@ -326,7 +358,7 @@ class Writer:
 
     def _owned_list(self, plan: FieldPlan, value: Any, label: str, current: list[Any]) -> list[int]:
         kind = plan.target or ""
-        items = value if isinstance(value, list) else [value]
+        items = _collection_items(value)
         result = [i for i in current if isinstance(i, int)]
         for n, item in enumerate(items, start=1):
             if not isinstance(item, Mapping):
@@ -380,6 +412,23 @@ class Writer:
             )
             if rows:
                 self.errors.append(f"{humanize(name)} has already been taken")
+
+
+def _collection_items(value: Any) -> list[Any]:
+    """The entries of a collection in a body. XML written without ``type="array"``
+    (``<order-lines><order-line>…</order-line></order-lines>``, as Coupa's own examples do) and JSON
+    wrapped the same way (``{"payments": {"payment": [...]}}``) arrive as a one-key object."""
+    if isinstance(value, list):
+        return value
+    if value is None:
+        return []
+    if isinstance(value, Mapping) and len(value) == 1:
+        (inner,) = value.values()
+        if isinstance(inner, list):
+            return inner
+        if isinstance(inner, Mapping):
+            return [inner]
+    return [value]
 
 
 def _truthy(value: Any) -> bool:
