@@ -42,3 +42,13 @@ def test_cli_refuses_bad_arguments_with_a_clear_message() -> None:
     assert r.exit_code == 2 and "port" in r.output.lower()
     r = runner.invoke(app, ["emulator", "serve", "--time-zone", "Mars/Olympus", "--port", "8799"])
     assert r.exit_code == 2 and "unknown time zone" in r.output
+
+
+async def test_seed_route_validates_and_seeds(http: httpx.AsyncClient, emu: Emulator) -> None:
+    bad = await http.post("/__emulator__/seed", json={"invoices": -1})
+    assert bad.status_code == 400 and "invoices" in bad.json()["error"]
+    bad = await http.post("/__emulator__/seed", json={"invoices": 3, "colour": "red"})
+    assert bad.status_code == 400 and "colour" in bad.json()["error"]
+    r = await http.post("/__emulator__/seed", json={"invoices": 20, "random_seed": 7})
+    assert r.status_code == 201
+    assert r.json()["made"]["InvoiceHeader"] == 20 == emu.store.count("InvoiceHeader")

@@ -34,6 +34,10 @@ def emulator_serve(
     legacy_api_keys: Annotated[
         bool, typer.Option(help="Accept the deprecated X-COUPA-API-KEY header.")
     ] = False,
+    seed_invoices: Annotated[
+        int, typer.Option(min=0, help="Generate this many invoices with realistic related data (0: none).")
+    ] = 0,
+    random_seed: Annotated[int, typer.Option(help="Random seed of the data generator.")] = 0,
 ) -> None:
     """Serve the emulator over HTTP until interrupted."""
     import uvicorn
@@ -51,6 +55,16 @@ def emulator_serve(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     console.print(f"[bold]Coupa emulator[/] ({emu.catalog.release}) on {base}  time zone {time_zone}")
+    if seed_invoices:
+        from pycoupa.emulator.seed import SeedCounts, seed
+
+        if emu.store.count("InvoiceHeader"):
+            # Seeding adds data: a file-backed instance restarted with the flag must not grow each time.
+            console.print("data file already holds invoices: not seeding again")
+        else:
+            with console.status(f"seeding {seed_invoices:,} invoices..."):
+                made = seed(emu, SeedCounts(invoices=seed_invoices), random_seed)
+            console.print(f"seeded {sum(made.values()):,} records ({made.get('InvoiceHeader', 0):,} invoices)")
     if demo:
         load_demo_data(emu)
         client_id, secret = emu.create_oauth_client(sorted(emu.known_scopes), name="demo")

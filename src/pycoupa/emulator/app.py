@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import secrets
 from datetime import tzinfo
 from typing import Any
@@ -25,7 +26,7 @@ from pycoupa.catalog.model import Catalog, Operation, Resource, load_catalog
 from pycoupa.emulator import behaviours, reference_data
 from pycoupa.emulator.handlers import BEHAVIOURS, GENERIC, Call, Result, generic_action
 from pycoupa.emulator.oauth import Clock, OAuthServer, Principal, TokenRejected
-from pycoupa.emulator.query_sql import compile_conditions, db_datetime, order_clause
+from pycoupa.emulator.query_sql import compile_with_tables, db_datetime, order_clause
 from pycoupa.emulator.ratelimit import LeakyBuckets
 from pycoupa.emulator.render import Renderer
 from pycoupa.emulator.schema import Schema
@@ -35,7 +36,7 @@ from pycoupa.emulator.writes import CoupaError, Writer, not_found
 from pycoupa.wire import codec_json, codec_xml
 from pycoupa.wire.errors import WireDecodeError, render_errors_json, render_errors_xml
 from pycoupa.wire.query import QueryError, parse_query
-from pycoupa.wire.values import TaggedList
+from pycoupa.wire.values import TaggedList, singularize
 
 NO_RESULTS = "No results match your search criteria."
 JSON = "application/json"
@@ -368,6 +369,19 @@ class Emulator:
     def writer(self, call: Call) -> Writer:
         return Writer(self.schema, self.store, self.tz, self.clock.now(), call.principal.user_id)
 
+    def parent_kind(self, parent_path: str) -> str | None:
+        """The storage kind of a nested route's parent: its collection's definition, or for a
+        parent with no routes of its own the definition named like the path (``/charges`` -> Charge)."""
+        parent = self.catalog.resources.get(parent_path)
+        if parent is not None and parent.definition:
+            return self.schema.storage_kind(parent.definition)
+        element = singularize(parent_path.rsplit("/", 1)[-1]).replace("_", "-")
+        return self._definitions_by_element().get(element)
+
+    @functools.cache  # noqa: B019 - one per instance, lives as long as it
+    def _definitions_by_element(self) -> dict[str, str]:
+        return {d.element: name for name, d in self.schema.definitions.items()}
+
     def load(self, call: Call, record_id: int | None = None) -> dict[str, Any]:
         """The record a member route names, checked against its parent for nested routes."""
         rid = record_id if record_id is not None else call.record_id
@@ -386,10 +400,12 @@ class Emulator:
         """One page of the call's collection: its filters ANDed with ``extra_where``."""
         q = call.query
         try:
-            where, params = compile_conditions(self.schema, call.definition, q.conditions, self.tz)
+            where, params, joined = compile_with_tables(self.schema, call.definition, q.conditions, self.tz)
             order = order or order_clause(self.schema, call.definition, q.order_by, q.dir)
         except QueryError as exc:
             raise CoupaError(400, [str(exc)]) from exc
+        for kind in joined:
+            self.store.ensure_table(kind)  # a filter through an association with no records yet
         clauses = [c for c in (where, extra_where) if c]
         all_params = [*params, *extra_params]
         if call.parent:

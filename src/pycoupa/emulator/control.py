@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -140,6 +141,17 @@ def routes(emu: Emulator) -> list[Route]:
             raise ControlError("legacy API keys are disabled; start the emulator with --legacy-api-keys")
         return JSONResponse({"api_key": emu.create_api_key()}, 201)
 
+    async def seed_data(request: Request) -> Response:
+        from pycoupa.emulator.seed import parse_seed_request, seed
+
+        try:
+            counts, random_seed = parse_seed_request(await _json_body(request))
+        except ValueError as exc:
+            raise ControlError(str(exc)) from exc
+        # Seeding 100k invoices takes about a minute: keep the event loop free meanwhile.
+        made = await run_in_threadpool(seed, emu, counts, random_seed)
+        return JSONResponse({"made": made, "counts": counts.as_dict(), "random_seed": random_seed}, 201)
+
     async def info(request: Request) -> Response:
         return JSONResponse(
             {
@@ -161,4 +173,5 @@ def routes(emu: Emulator) -> list[Route]:
         Route(f"{prefix}/revoke-tokens", guarded(revoke_tokens), methods=["POST"]),
         Route(f"{prefix}/clock", guarded(clock), methods=["GET", "POST"]),
         Route(f"{prefix}/api-keys", guarded(api_keys), methods=["POST"]),
+        Route(f"{prefix}/seed", guarded(seed_data), methods=["POST"]),
     ]

@@ -35,7 +35,13 @@ class Call:
 
     @property
     def record_id(self) -> int | None:
-        return self.path_params.get("id")
+        """The member a route names: ``{id}``, or the last path parameter of a member action
+        written with its own name (``/suppliers/{supplier_id}/supplier_user_integration_contacts/add``)."""
+        if "id" in self.path_params:
+            return self.path_params["id"]
+        if self.op.kind in ("member_action", "show", "update", "delete") and self.op.path_params:
+            return self.path_params.get(self.op.path_params[-1])
+        return None
 
     @property
     def parent(self) -> tuple[str, int] | None:
@@ -124,6 +130,8 @@ def generic_action(emu: Emulator, call: Call) -> Result:
     """Actions without a behaviour of their own: a read answers the record(s), a write applies
     the body as an update (``export`` marks exported) and answers the record."""
     _check_definition(emu, call)
+    if call.parent:
+        _check_parent(emu, call)
     if call.op.kind == "collection_action":
         if call.op.method == "GET":
             return Result(records=emu.query(call))
@@ -153,12 +161,14 @@ GENERIC: dict[str, Handler] = {
 
 
 def _check_parent(emu: Emulator, call: Call) -> None:
-    parent_res = emu.catalog.resources.get(call.resource.parent or "")
-    if parent_res is None or not parent_res.definition or call.parent is None:
+    """A nested route's parent must exist (404 otherwise), whether or not R39 gives the parent
+    collection routes of its own (``/requisition_lines/{id}/attachments``)."""
+    if call.parent is None:
         return
-    kind = emu.schema.storage_kind(parent_res.definition)
-    if emu.store.get(kind, call.parent[1]) is None:
-        raise not_found(emu.schema.definition(kind).element, call.parent[1])
+    kind = emu.parent_kind(call.resource.parent or "")
+    if kind is None or emu.store.get(kind, call.parent[1]) is None:
+        element = emu.schema.definition(kind).element if kind else (call.resource.parent or "").rsplit("/", 1)[-1]
+        raise not_found(element, call.parent[1])
 
 
 def _ignored_header(call: Call, writer: Writer) -> None:

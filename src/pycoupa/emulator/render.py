@@ -40,7 +40,8 @@ class Loader:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.cache: dict[tuple[str, int], dict[str, Any] | None] = {}
-        self.compact: dict[tuple[str, int], dict[str, Any]] = {}
+        # (definition, json mode) -> record id -> reduced view, shared by every record of a page
+        self.compact: dict[tuple[str, bool], dict[Any, dict[str, Any]]] = {}
 
     def prefetch(self, kind: str, ids: Iterable[Any]) -> None:
         missing = {i for i in ids if isinstance(i, int) and (kind, i) not in self.cache}
@@ -60,13 +61,21 @@ class Loader:
 
 
 class _Template:
-    """What rendering one definition at one depth in one format needs, computed once."""
+    """What rendering one definition at one depth in one format needs, computed once.
 
-    __slots__ = ("empty", "plans")
+    ``special`` holds the fields whose stored value cannot be copied to the output as it is
+    (associations, lists, values needing conversion); the rest are copied in one ``dict.update``.
+    """
+
+    __slots__ = ("empty", "keys", "plans", "special")
 
     def __init__(self, empty: dict[str, Any], plans: dict[str, tuple[FieldPlan, Convert | None]]) -> None:
         self.empty = empty
         self.plans = plans
+        self.keys = frozenset(empty)
+        self.special = {
+            name: entry for name, entry in plans.items() if entry[0].role != "scalar" or entry[1] is not None
+        }
 
 
 class Renderer:
@@ -105,14 +114,15 @@ class Renderer:
 
         if stype == "datetime":
             return guard(self._local_text if json_mode else self._local_dt)
-        if stype == "decimal":
-            return guard(str) if json_mode else guard(lambda raw: Decimal(str(raw)))
         if stype == "float":
             return guard(float)
+        if json_mode:
+            # Decimals and dates are stored as Coupa's JSON spells them; booleans as JSON booleans.
+            return None
+        if stype == "decimal":
+            return guard(lambda raw: Decimal(str(raw)))
         if stype == "date":
-            return (
-                guard(lambda raw: str(raw)[:10]) if json_mode else guard(lambda raw: date.fromisoformat(str(raw)[:10]))
-            )
+            return guard(lambda raw: date.fromisoformat(str(raw)[:10]))
         if stype == "boolean":
             return guard(bool)
         return None
@@ -179,21 +189,27 @@ class Renderer:
         """Fetch every referenced record of a page in one query per kind (not one per record)."""
         if not docs or level > 1:
             return
+        plans = self.schema.plan_by_name(definition)
+        linked = self.schema.association_names(definition)
         wanted: dict[str, set[int]] = {}
         owned: set[str] = set()
-        for plan in self.schema.plan(definition):
-            if plan.target is None:
-                continue
-            name = plan.field.name
-            bucket = wanted.setdefault(plan.target, set())
-            for d in docs:
-                v = d.get(name)
+        # Only the associations a document actually holds (a set intersection, in C).
+        for d in docs:
+            for name in d.keys() & linked:
+                v = d[name]
+                if v is None:
+                    continue
+                plan = plans[name]
+                assert plan.target is not None
+                bucket = wanted.get(plan.target)
+                if bucket is None:
+                    bucket = wanted[plan.target] = set()
                 if isinstance(v, int):
                     bucket.add(v)
                 elif isinstance(v, list):
                     bucket.update(i for i in v if isinstance(i, int))
-            if plan.role in ("owned", "owned_list"):
-                owned.add(plan.target)
+                if plan.role == "owned" or plan.role == "owned_list":
+                    owned.add(plan.target)
         for kind, ids in wanted.items():
             loader.prefetch(kind, ids)
         if level == 0:
@@ -206,14 +222,27 @@ class Renderer:
     ) -> dict[str, Any]:
         tpl = self._template(definition, level, json_mode)
         out = tpl.empty.copy()
-        plans = tpl.plans
-        for name, raw in doc.items():
+        if json_mode:
+            # Copy the stored values wholesale (C speed), then drop what is not an attribute and
+            # redo only the fields that need work.
+            out.update(doc)
+            for name in doc.keys() - tpl.keys:
+                if not name.startswith("custom-field"):  # keep legacy custom-field-N and custom-fields
+                    del out[name]
+            names: Iterable[str] = doc.keys() & tpl.special.keys()
+            plans = tpl.special
+        else:
+            names = doc.keys()
+            plans = tpl.plans
+        for name in names:
+            raw = doc[name]
             entry = plans.get(name)
             if entry is None:
                 if name.startswith("custom-field"):  # legacy custom-field-N keys and the custom-fields object
                     out[name] = raw
                 continue
             if raw is None:
+                out[name] = tpl.empty[name]
                 continue
             plan, conv = entry
             role = plan.role
@@ -284,9 +313,13 @@ class Renderer:
     def _compact(
         self, definition: str, kind: str, doc: dict[str, Any], loader: Loader | None, json_mode: bool
     ) -> dict[str, Any]:
-        cache_key = (definition + ("|json" if json_mode else "|xml"), int(doc.get("id") or 0))
-        if loader is not None and doc.get("id") is not None:
-            hit = loader.compact.get(cache_key)
+        rid = doc.get("id")
+        cache = None
+        if loader is not None and rid is not None:
+            cache = loader.compact.get((definition, json_mode))
+            if cache is None:
+                cache = loader.compact[(definition, json_mode)] = {}
+            hit = cache.get(rid)
             if hit is not None:
                 return hit
         spec = self._compact_fields.get((definition, json_mode))
@@ -297,9 +330,10 @@ class Renderer:
                 f = defn.fields.get(name)
                 spec.append((name, None if f is None else self._converter(f.scalar_type, json_mode)))
             self._compact_fields[(definition, json_mode)] = spec
-        out = {name: (doc.get(name) if conv is None else conv(doc.get(name))) for name, conv in spec}
-        if loader is not None and doc.get("id") is not None:
-            loader.compact[cache_key] = out
+        get = doc.get
+        out = {name: (get(name) if conv is None else conv(get(name))) for name, conv in spec}
+        if cache is not None:
+            cache[rid] = out
         return out
 
     # -- fields= projection --------------------------------------------------------------------

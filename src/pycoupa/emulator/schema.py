@@ -296,6 +296,10 @@ class Schema:
         return tuple(f.name for f in defn.scalar_fields)
 
     @cache  # noqa: B019
+    def association_names(self, definition: str) -> frozenset[str]:
+        return frozenset(p.field.name for p in self.plan(definition) if p.target is not None)
+
+    @cache  # noqa: B019
     def shallow_fields(self, definition: str) -> tuple[str, ...]:
         """An association under ``return_object=shallow``: its id and the keys that name it
         (``currency{id,code}``, ``created-by{id,login,email}``)."""

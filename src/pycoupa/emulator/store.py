@@ -73,13 +73,15 @@ class Store:
         self._conn.create_function("icontains", 2, _icontains, deterministic=True)
         self._conn.create_function("istarts", 2, _istarts, deterministic=True)
         self._conn.create_function("iends", 2, _iends, deterministic=True)
-        self._tables: set[str] = {
-            row[0] for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        }
+        self._tables: set[str] = self._existing_tables()
         self._in_tx = 0
         # Which JSON fields to index when a record table is first created (set by the emulator).
         self.index_fields: Callable[[str], Iterable[str]] = lambda definition: ()
         self._init_meta()
+
+    def _existing_tables(self) -> set[str]:
+        rows = self._conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+        return {row[0] for row in rows}
 
     def close(self) -> None:
         with self._lock:
@@ -101,9 +103,7 @@ class Store:
                 if outer:
                     self._conn.execute("ROLLBACK")
                     # DDL rolls back too: forget tables this transaction created.
-                    self._tables = {
-                        row[0] for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-                    }
+                    self._tables = self._existing_tables()
                 raise
             self._in_tx -= 1
             if outer:

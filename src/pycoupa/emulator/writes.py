@@ -115,8 +115,8 @@ class Writer:
             # Keep R39's ``x-id`` columns in step with association ``x`` (they read nil otherwise).
             fk = plans.get(plan.field.name + "-id")
             linked = plan.role in ("reference", "owned") and fk is not None and fk.role == "scalar"
-            if linked and fk is not None and doc.get(plan.field.name) is not None:
-                doc[fk.field.name] = doc[plan.field.name]
+            if linked and fk is not None and (plan.field.name in doc or fk.field.name in doc):
+                doc[fk.field.name] = doc.get(plan.field.name)
         for rule in DERIVERS.get(definition, ()):
             rule(self, doc, creating)
 
@@ -181,14 +181,6 @@ class Writer:
                 continue
             plan = plans.get(key)
             fk_plan = plans.get(key[:-3]) if key.endswith("-id") else None
-            writable_scalar = plan is not None and plan.role == "scalar" and not plan.field.read_only
-            if writable_scalar and fk_plan is not None and fk_plan.target:
-                # R39 sometimes has both a writable ``x-id`` and an association ``x``: keep the
-                # scalar as given and point the association at the same record when it exists.
-                doc[key] = self._scalar(definition, plan, value, label)  # type: ignore[arg-type]
-                if isinstance(doc[key], int) and self._lookup(fk_plan.target, {"id": doc[key]}) is not None:
-                    doc[fk_plan.field.name] = doc[key]
-                continue
             if fk_plan is not None and fk_plan.target and fk_plan.role in ("reference", "owned"):
                 # ``lookup-id: 4`` names the association by its id (R39 lists such keys read-only).
                 label = prefix + humanize(fk_plan.field.name)
@@ -254,6 +246,10 @@ class Writer:
             if isinstance(value, str)
             else ("true" if value is True else "false" if value is False else str(value))
         )
+        if "\x00" in text:
+            # SQLite's JSON functions stop at NUL: such a value could never be found or kept unique.
+            self.errors.append(f"{label} may not contain a NUL character")
+            return None
         if f.max_length is not None and len(text) > f.max_length:
             self.errors.append(f"{label} is too long (maximum is {f.max_length} characters)")
         allowed = self.schema.enum(definition, f)

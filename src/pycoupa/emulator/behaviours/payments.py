@@ -36,6 +36,7 @@ def _payment(writer: Writer, doc: dict[str, Any], creating: bool) -> None:
 @action("/coupa_pay/payments", "update")
 def _update(emu: Emulator, call: Call) -> Result:
     """PUT and PATCH only mark a payment exported (seed 003: "PUT (only to mark exported)")."""
+    emu.load(call)  # 404 for an unknown payment comes before any complaint about the body
     others = sorted(k for k in call.body if k not in ("exported", "id"))
     if others:
         raise CoupaError(
