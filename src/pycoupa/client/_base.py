@@ -1,0 +1,264 @@
+"""What ``Coupa`` and ``AsyncCoupa`` share: configuration, URLs, request building, decoding, and
+every operation written once as a flow (see ``_pipeline``). The two public classes only drive flows.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from pycoupa.catalog.model import Operation, Resource, load_catalog
+from pycoupa.client import query as q
+from pycoupa.client._pipeline import Flow, Sleep, send_flow
+from pycoupa.client.errors import ConfigurationError, CoupaTransportError, NotFoundError, ServerError
+from pycoupa.client.paging import Page
+from pycoupa.client.ratelimit import LocalRateLimiter, RateLimiter
+from pycoupa.client.retry import RetryPolicy
+from pycoupa.wire import codec_json, codec_xml
+from pycoupa.wire.query import build_query, format_fields
+from pycoupa.wire.values import hyphenate
+
+JSON = "application/json"
+XML = "application/xml"
+MAX_PAGE = 50
+
+# Convenience attributes for the resources integrations use most (any catalog resource is
+# reachable through ``coupa.resource(name)``).
+COMMON_RESOURCES = (
+    "invoices", "suppliers", "purchase_orders", "purchase_order_lines", "requisitions", "accounts",
+    "account_types", "users", "user_groups", "currencies", "items", "lookups", "lookup_values",
+    "departments", "addresses", "approvals", "payment_terms", "integrations", "integration_runs",
+    "integration_history_records", "exchange_rates", "commodities", "contracts", "expense_reports",
+)  # fmt: skip
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_instance_url(url: str) -> str:
+    """HTTPS only, except for loopback hosts (a local emulator)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(f"instance URL must be https://<host>, got {url!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"refusing plain http:// for {parts.hostname}: Coupa requires HTTPS (http is allowed only for loopback)"
+        )
+    if parts.path not in ("", "/") or parts.query:
+        raise ConfigurationError(f"instance URL must not carry a path or query, got {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def to_wire(data: Any) -> Any:
+    """Python values -> a JSON body: snake_case keys hyphenated, models dumped by alias."""
+    dump = getattr(data, "model_dump", None)
+    if callable(dump):
+        return dump(by_alias=True, exclude_unset=True, mode="json")
+    if isinstance(data, Mapping):
+        return {hyphenate(str(k)): to_wire(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [to_wire(v) for v in data]
+    return data
+
+
+@dataclass
+class Settings:
+    instance_url: str
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    limiter: RateLimiter | None = field(default_factory=LocalRateLimiter)
+    fmt: str = "json"
+    models: bool = True
+
+
+class CoreClient:
+    """Everything but the I/O. Subclasses provide ``_run`` (sync or async driver)."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.fmt not in ("json", "xml"):
+            raise ConfigurationError(f"format must be 'json' or 'xml', got {settings.fmt!r}")
+        self.settings = settings
+        self.catalog = load_catalog()
+
+    # -- requests ----------------------------------------------------------------------------
+    def build_request(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        body: Any = None,
+        files: Mapping[str, Any] | None = None,
+    ) -> httpx.Request:
+        url = f"{self.settings.instance_url}/api{path}"
+        accept = JSON if self.settings.fmt == "json" else XML
+        headers = {"Accept": accept, "User-Agent": "pycoupa/0.1"}
+        if files:
+            return httpx.Request(method, url, params=list(params), files=files, headers=headers)
+        if body is not None:
+            headers["Content-Type"] = JSON
+            return httpx.Request(method, url, params=list(params), content=orjson.dumps(to_wire(body)), headers=headers)
+        return httpx.Request(method, url, params=list(params), headers=headers)
+
+    def decode(self, response: httpx.Response) -> Any:
+        if not response.content:
+            return None
+        ctype = response.headers.get("content-type", "")
+        if "json" in ctype:
+            return codec_json.loads(response.content)
+        if "xml" in ctype:
+            return codec_xml.loads(response.content)[1]
+        return response.content
+
+    def request_flow(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        body: Any = None,
+        files: Mapping[str, Any] | None = None,
+    ) -> Flow[Any]:
+        request = self.build_request(method, path, params, body, files)
+        response = yield from send_flow(request, self.settings.retry, self.settings.limiter)
+        return self.decode(response)
+
+    # -- resources ---------------------------------------------------------------------------
+    def catalog_resource(self, name: str) -> Resource:
+        try:
+            return self.catalog.resource(name)
+        except KeyError:
+            names = [r.name for r in self.catalog.resources.values() if "{" not in r.path]
+            raise ConfigurationError(f"no Coupa resource {name!r}" + q._suggest(name, names)) from None
+
+
+@dataclass
+class ListArgs:
+    """A list call's arguments, validated and turned into query pairs."""
+
+    pairs: list[tuple[str, str]]
+    page_size: int
+
+
+def list_params(
+    resource: Resource,
+    filters: Mapping[str, Any],
+    *,
+    limit: int | None = None,
+    offset: int | None = None,
+    order_by: str | None = None,
+    dir: str | None = None,
+    fields: Any = None,
+    return_object: str | None = None,
+) -> ListArgs:
+    definition = resource.definition or ""
+    conditions = q.conditions_from_kwargs(definition, filters) if definition else []
+    spec = q.fields_spec(fields)
+    if definition:
+        q.check_fields(definition, spec)
+    if limit is not None and not 1 <= limit <= MAX_PAGE:
+        raise ConfigurationError(f"limit must be 1..{MAX_PAGE} (Coupa's page ceiling), got {limit}")
+    if offset is not None and offset < 0:
+        raise ConfigurationError(f"offset must be >= 0, got {offset}")
+    if dir is not None and dir not in ("asc", "desc"):
+        raise ConfigurationError(f"dir must be 'asc' or 'desc', got {dir!r}")
+    if return_object is not None and return_object not in ("none", "limited", "shallow"):
+        raise ConfigurationError(f"return_object must be none, limited or shallow, got {return_object!r}")
+    if order_by is not None and definition:
+        q.conditions_from_kwargs(definition, {order_by: 0})  # same name check as a filter
+    pairs = build_query(
+        conditions=conditions,
+        limit=limit,
+        offset=offset,
+        order_by=order_by.replace("_", "-") if order_by else None,
+        dir=dir,
+        fields=spec,
+        return_object=return_object,
+    )
+    return ListArgs(pairs, limit or MAX_PAGE)
+
+
+def fields_pairs(resource: Resource, fields: Any, return_object: str | None) -> list[tuple[str, str]]:
+    spec = q.fields_spec(fields)
+    if spec and resource.definition:
+        q.check_fields(resource.definition, spec)
+    out = []
+    if spec:
+        out.append(("fields", format_fields(spec)))
+    if return_object:
+        out.append(("return_object", return_object))
+    return out
+
+
+def find_operation(resource: Resource, kind: str, action: str | None = None) -> Operation:
+    for op in resource.operations:
+        if op.kind == kind and (action is None or op.action == action):
+            return op
+    verbs = sorted({o.action or o.kind for o in resource.operations})
+    wanted = action or kind
+    raise ConfigurationError(
+        f"{resource.name} has no '{wanted}' in Coupa's API; it has: {', '.join(verbs)}" + q._suggest(wanted, verbs)
+    )
+
+
+def member_path(op: Operation, record_id: int | None, parent_id: int | None = None) -> str:
+    path = op.path
+    for name in op.path_params:
+        value = record_id if name == op.path_params[-1] and op.kind != "collection_action" else parent_id
+        if value is None:
+            raise ConfigurationError(f"{op.key} needs {name}")
+        path = path.replace("{" + name + "}", str(int(value)))
+    return path.replace("(/{style})", "")
+
+
+def natural_keys_of(resource: Resource, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The natural keys a create body gives (invoice-number, name, login, po-number...)."""
+    if not resource.definition:
+        return {}
+    defn = q.definitions().get(resource.definition)
+    if defn is None:
+        return {}
+    wire = to_wire(data)
+    return {k: wire[k] for k in defn.natural_keys if isinstance(wire, Mapping) and wire.get(k) not in (None, "")}
+
+
+def create_flow(core: CoreClient, resource: Resource, data: Any, extra: Sequence[tuple[str, str]]) -> Flow[Any]:
+    """POST, and if the answer is lost (timeout, dropped connection, 5xx), look the record up by its
+    natural keys before sending again, so an ambiguous create never makes a duplicate."""
+    op = find_operation(resource, "create")
+    keys = natural_keys_of(resource, data)
+    attempts = core.settings.retry.max_attempts
+    for attempt in range(1, attempts + 1):
+        try:
+            return (yield from core.request_flow("POST", op.path, extra, body=data))
+        except (CoupaTransportError, ServerError):
+            if not keys or attempt == attempts:
+                raise
+            listing = find_operation(resource, "list")
+            pairs = build_query(conditions=q.conditions_from_kwargs(resource.definition or "", keys), limit=1)
+            found = yield from core.request_flow("GET", listing.path, pairs)
+            if isinstance(found, list) and found:
+                return found[0]
+            yield Sleep(core.settings.retry.base_delay * attempt)
+    raise AssertionError("unreachable")
+
+
+def page_flow(core: CoreClient, path: str, pairs: Sequence[tuple[str, str]]) -> Generator[Any, Any, Page]:
+    try:
+        data = yield from core.request_flow("GET", path, pairs)
+    except NotFoundError as exc:
+        # Coupa answers an empty XML query with 404 "No results match your search criteria."
+        if any("No results match" in m for m in exc.messages):
+            return Page([])
+        raise
+    records = data if isinstance(data, list) else ([] if data is None else [data])
+    return Page(records)

@@ -1,0 +1,69 @@
+"""``AsyncCoupa``: the asyncio client. Same flows as ``Coupa``, driven with ``await``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from pycoupa.client._base import COMMON_RESOURCES, CoreClient
+from pycoupa.client._pipeline import Flow, run_async
+from pycoupa.client.config import ClientOptions, build_settings
+from pycoupa.client.resources import AsyncResource, ResourceFlows
+from pycoupa.client.sync import _Namespace
+
+
+class AsyncCoupa(CoreClient):
+    """The asyncio twin of :class:`pycoupa.client.Coupa` (same arguments, awaitable methods)."""
+
+    def __init__(
+        self,
+        instance_url: str,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        scopes: Sequence[str] = (),
+        transport: httpx.AsyncBaseTransport | None = None,
+        **options: Any,
+    ) -> None:
+        opts = ClientOptions.from_kwargs(instance_url, client_id, client_secret, scopes, options)
+        super().__init__(build_settings(opts))
+        self.options = opts
+        self._http = httpx.AsyncClient(
+            transport=transport, timeout=opts.timeout, auth=opts.auth, follow_redirects=False
+        )
+
+    def __repr__(self) -> str:
+        return f"AsyncCoupa({self.settings.instance_url!r}, client_id={self.options.client_id!r})"
+
+    async def _run(self, flow: Flow[Any]) -> Any:
+        return await run_async(flow, self._http)
+
+    def resource(self, name: str, parent_id: int | None = None) -> AsyncResource:
+        return AsyncResource(self, ResourceFlows(self, self.catalog_resource(name), parent_id))
+
+    def __getattr__(self, name: str) -> Any:
+        if name in COMMON_RESOURCES:
+            return self.resource(name)
+        if name == "coupa_pay":
+            return _Namespace(self, "coupa_pay")
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}; use .resource({name!r})")
+
+    @staticmethod
+    def scopes_for(actions: Iterable[str]) -> list[str]:
+        from pycoupa.client.auth import scopes_for
+
+        return scopes_for(actions)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncCoupa:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

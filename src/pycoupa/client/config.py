@@ -1,0 +1,114 @@
+"""Client options: validated once, before any request, with errors that name the argument."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from pycoupa.client._base import Settings, check_instance_url
+from pycoupa.client.errors import ConfigurationError
+from pycoupa.client.ratelimit import LocalRateLimiter, RateLimiter
+from pycoupa.client.retry import RetryPolicy
+
+KNOWN_OPTIONS = frozenset(
+    {
+        "refresh_token",
+        "timeout",
+        "retry",
+        "rate_limiter",
+        "rps",
+        "burst",
+        "token_store",
+        "format",
+        "models",
+        "refresh_margin",
+        "auth",
+    }
+)
+
+
+@dataclass
+class ClientOptions:
+    instance_url: str
+    client_id: str | None
+    scopes: tuple[str, ...]
+    auth: httpx.Auth | None
+    timeout: httpx.Timeout
+    retry: RetryPolicy
+    limiter: RateLimiter | None
+    fmt: str
+    models: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_kwargs(
+        cls,
+        instance_url: str,
+        client_id: str | None,
+        client_secret: str | None,
+        scopes: Sequence[str],
+        options: Mapping[str, Any],
+    ) -> ClientOptions:
+        unknown = sorted(set(options) - KNOWN_OPTIONS)
+        if unknown:
+            raise ConfigurationError(
+                f"unknown option(s): {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_OPTIONS))}"
+            )
+        url = check_instance_url(instance_url)
+        if isinstance(scopes, str):
+            raise ConfigurationError("scopes must be a list of scope names, not one string")
+        auth = options.get("auth")
+        if auth is None:
+            if not client_id or not client_secret:
+                raise ConfigurationError("client_id and client_secret are required (or pass auth=...)")
+            from pycoupa.client.auth import CoupaOAuth
+
+            auth_kwargs: dict[str, Any] = {}
+            if options.get("token_store") is not None:
+                auth_kwargs["store"] = options["token_store"]
+            if options.get("refresh_margin") is not None:
+                auth_kwargs["refresh_margin"] = options["refresh_margin"]
+            auth = CoupaOAuth(
+                url,
+                client_id,
+                client_secret,
+                scopes=list(scopes),
+                refresh_token=options.get("refresh_token"),
+                **auth_kwargs,
+            )
+        timeout = options.get("timeout", 60.0)
+        if not isinstance(timeout, int | float | httpx.Timeout) or isinstance(timeout, bool):
+            raise ConfigurationError(f"timeout must be seconds or an httpx.Timeout, got {timeout!r}")
+        retry = options.get("retry", RetryPolicy())
+        if not isinstance(retry, RetryPolicy):
+            raise ConfigurationError("retry must be a pycoupa.client.retry.RetryPolicy")
+        if "rate_limiter" in options:
+            limiter = options["rate_limiter"]
+        else:
+            try:
+                limiter = LocalRateLimiter(rps=options.get("rps", 25.0), burst=options.get("burst", 20))
+            except ValueError as exc:
+                raise ConfigurationError(str(exc)) from exc
+        fmt = options.get("format", "json")
+        if fmt not in ("json", "xml"):
+            raise ConfigurationError(f"format must be 'json' or 'xml', got {fmt!r}")
+        return cls(
+            instance_url=url,
+            client_id=client_id,
+            scopes=tuple(scopes),
+            auth=auth,
+            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            retry=retry,
+            limiter=limiter,
+            fmt=fmt,
+            models=bool(options.get("models", True)),
+        )
+
+
+def build_settings(opts: ClientOptions) -> Settings:
+    return Settings(
+        instance_url=opts.instance_url, retry=opts.retry, limiter=opts.limiter, fmt=opts.fmt, models=opts.models
+    )

@@ -1,0 +1,377 @@
+"""Resource objects: every catalog resource, with list/iter/get/create/update/delete where the
+route exists and Coupa's actions as methods (``coupa.invoices.void(id)``).
+
+The flows (what to send, how to page) live in :class:`ResourceFlows`, shared by the sync and
+async classes; those only drive them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from pycoupa.catalog.model import Operation, Resource
+from pycoupa.client._base import (
+    CoreClient,
+    fields_pairs,
+    find_operation,
+    list_params,
+    member_path,
+    page_flow,
+)
+from pycoupa.client._pipeline import Flow
+from pycoupa.client.errors import ConfigurationError
+from pycoupa.client.paging import Page, Pager, partitions
+
+if TYPE_CHECKING:
+    from pycoupa.client.async_ import AsyncCoupa
+    from pycoupa.client.sync import Coupa
+
+# Friendly names for actions whose Coupa name is not what a Python caller reaches for.
+ACTION_ALIASES = {"mark_exported": "export"}
+
+
+class ResourceFlows:
+    """The flows of one resource; sync and async resources drive them."""
+
+    def __init__(self, core: CoreClient, resource: Resource, parent_id: int | None = None) -> None:
+        self.core = core
+        self.resource = resource
+        self.parent_id = parent_id
+        if resource.parent and parent_id is None:
+            raise ConfigurationError(f"{resource.path} is nested: give the parent id (resource(name, parent_id=...))")
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+    def _path(self, op: Operation, record_id: int | None = None) -> str:
+        return member_path(op, record_id, self.parent_id)
+
+    def parse(self, data: Any) -> Any:
+        if not self.core.settings.models or data is None:
+            return data
+        from pycoupa.client.models import model_for
+
+        model = model_for(self.resource.name)
+        if isinstance(data, list):
+            return [model.model_validate(d) for d in data]
+        return model.model_validate(data) if isinstance(data, Mapping) else data
+
+    # -- flows ----------------------------------------------------------------------------------
+    def list_flow(self, filters: Mapping[str, Any], **options: Any) -> Flow[Any]:
+        op = find_operation(self.resource, "list")
+        args = list_params(self.resource, filters, **options)
+        page = yield from page_flow(self.core, self._path(op), args.pairs)
+        return self.parse(page.records)
+
+    def pager(self, filters: Mapping[str, Any], *, page_size: int, mode: str, fields: Any) -> Pager:
+        args = list_params(self.resource, filters, fields=fields)
+        return Pager(base=args.pairs, page_size=page_size, mode=mode)
+
+    def page_flow(self, pager: Pager) -> Flow[Page]:
+        op = find_operation(self.resource, "list")
+        pairs = pager.next_pairs()
+        assert pairs is not None
+        page = yield from page_flow(self.core, self._path(op), pairs)
+        pager.feed(page)
+        return page
+
+    def bounds_flow(self, filters: Mapping[str, Any]) -> Flow[tuple[int, int] | None]:
+        """The lowest and highest id matching the filters (two one-record queries)."""
+        op = find_operation(self.resource, "list")
+        base = list_params(self.resource, filters, fields=["id"]).pairs
+        ends = []
+        for direction in ("asc", "desc"):
+            pairs = [*base, ("order_by", "id"), ("dir", direction), ("limit", "1")]
+            page = yield from page_flow(self.core, self._path(op), pairs)
+            if not page.records:
+                return None
+            ends.append(int(page.records[0]["id"]))
+        return ends[0], ends[1]
+
+    def get_flow(self, record_id: int, fields: Any = None, return_object: str | None = None) -> Flow[Any]:
+        op = find_operation(self.resource, "show")
+        data = yield from self.core.request_flow(
+            "GET", self._path(op, record_id), fields_pairs(self.resource, fields, return_object)
+        )
+        return self.parse(data)
+
+    def create_flow(self, data: Any, fields: Any = None, return_object: str | None = None) -> Flow[Any]:
+        from pycoupa.client._base import create_flow
+
+        created = yield from create_flow(
+            self.core, self.resource, data, fields_pairs(self.resource, fields, return_object)
+        )
+        return self.parse(created)
+
+    def update_flow(self, record_id: int, data: Any, fields: Any = None, return_object: str | None = None) -> Flow[Any]:
+        op = find_operation(self.resource, "update")
+        answer = yield from self.core.request_flow(
+            "PUT", self._path(op, record_id), fields_pairs(self.resource, fields, return_object), body=data
+        )
+        return self.parse(answer)
+
+    def delete_flow(self, record_id: int) -> Flow[Any]:
+        op = find_operation(self.resource, "delete")
+        answer = yield from self.core.request_flow("DELETE", self._path(op, record_id))
+        return self.parse(answer)
+
+    def mark_exported_flow(self, record_id: int) -> Flow[Any]:
+        """The dedicated export action where Coupa has one, else ``PUT ?exported=true``."""
+        if any(o.action == "export" for o in self.resource.operations):
+            return (yield from self.action_flow("export", record_id, None))
+        op = find_operation(self.resource, "update")
+        answer = yield from self.core.request_flow("PUT", self._path(op, record_id), [("exported", "true")])
+        return self.parse(answer)
+
+    def action_operation(self, name: str) -> Operation:
+        action = ACTION_ALIASES.get(name, name)
+        for op in self.resource.operations:
+            if op.action == action and op.kind in ("member_action", "collection_action"):
+                return op
+        actions = sorted({o.action for o in self.resource.operations if o.action})
+        raise ConfigurationError(
+            f"{self.resource.name} has no action '{name}' in Coupa's API; actions: {', '.join(actions) or 'none'}"
+        )
+
+    def action_flow(self, name: str, record_id: int | None, body: Any, **options: Any) -> Flow[Any]:
+        op = self.action_operation(name)
+        if op.kind == "member_action" and record_id is None:
+            raise ConfigurationError(f"{self.resource.name}.{name} acts on one record: give its id")
+        files = options.pop("files", None)
+        pairs = fields_pairs(self.resource, options.pop("fields", None), options.pop("return_object", None))
+        if options:
+            raise ConfigurationError(f"{self.resource.name}.{name}: unexpected arguments {', '.join(sorted(options))}")
+        path = self._path(op, record_id) if op.kind == "member_action" else member_path(op, None, self.parent_id)
+        answer = yield from self.core.request_flow(op.method, path, pairs, body=body, files=files)
+        return self.parse(answer)
+
+
+def dispute_body(reason_code: str, comment: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"dispute-reason": {"code": reason_code}}
+    if comment is not None:
+        body["comment"] = comment
+    return body
+
+
+class SyncResource:
+    def __init__(self, client: Coupa, flows: ResourceFlows) -> None:
+        self._client = client
+        self._flows = flows
+
+    def __repr__(self) -> str:
+        return f"<SyncResource {self._flows.name}>"
+
+    def list(self, **filters: Any) -> Any:
+        options = {k: filters.pop(k) for k in list(filters) if k in _LIST_OPTIONS}
+        return self._client._run(self._flows.list_flow(filters, **options))
+
+    def iter(
+        self,
+        *,
+        page_size: int = 50,
+        mode: str = "keyset",
+        full_pull: bool = False,
+        partitions: int = 8,
+        fields: Any = None,
+        **filters: Any,
+    ) -> Iterator[Any]:
+        if full_pull:
+            return self._full_pull(filters, page_size, partitions, fields)
+        return self._iter(self._flows.pager(filters, page_size=page_size, mode=mode, fields=fields))
+
+    def _iter(self, pager: Pager) -> Iterator[Any]:
+        while not pager.done:
+            page = self._client._run(self._flows.page_flow(pager))
+            yield from self._flows.parse(page.records)
+
+    def _full_pull(self, filters: dict[str, Any], page_size: int, count: int, fields: Any) -> Iterator[Any]:
+        bounds = self._client._run(self._flows.bounds_flow(filters))
+        if bounds is None:
+            return
+        out: queue.Queue[Any] = queue.Queue(maxsize=count * 2)
+        done = object()
+        stop = threading.Event()  # set when the consumer stops early: workers then give up
+
+        def put(item: Any) -> None:
+            while not stop.is_set():
+                try:
+                    out.put(item, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        def worker(lower: int | None, upper: int | None) -> None:
+            try:
+                pager = self._flows.pager(filters, page_size=page_size, mode="keyset", fields=fields)
+                pager.lower, pager.upper = lower, upper
+                while not pager.done and not stop.is_set():
+                    put(self._client._run(self._flows.page_flow(pager)).records)
+            except BaseException as exc:  # handed to the consumer, which re-raises it
+                put(exc)
+            finally:
+                put(done)
+
+        ranges = partitions(bounds[0], bounds[1], count)
+        with ThreadPoolExecutor(max_workers=len(ranges), thread_name_prefix="coupa-pull") as pool:
+            for lower, upper in ranges:
+                pool.submit(worker, lower, upper)
+            remaining = len(ranges)
+            try:
+                while remaining:
+                    item = out.get()
+                    if item is done:
+                        remaining -= 1
+                    elif isinstance(item, BaseException):
+                        raise item
+                    else:
+                        yield from self._flows.parse(item)
+            finally:
+                stop.set()
+
+    def get(self, record_id: int, *, fields: Any = None, return_object: str | None = None) -> Any:
+        return self._client._run(self._flows.get_flow(record_id, fields, return_object))
+
+    def create(self, data: Any = None, *, fields: Any = None, return_object: str | None = None, **values: Any) -> Any:
+        return self._client._run(self._flows.create_flow(_body(data, values), fields, return_object))
+
+    def update(
+        self, record_id: int, data: Any = None, *, fields: Any = None, return_object: str | None = None, **values: Any
+    ) -> Any:
+        return self._client._run(self._flows.update_flow(record_id, _body(data, values), fields, return_object))
+
+    def delete(self, record_id: int) -> Any:
+        return self._client._run(self._flows.delete_flow(record_id))
+
+    def mark_exported(self, record_id: int) -> Any:
+        return self._client._run(self._flows.mark_exported_flow(record_id))
+
+    def dispute(self, record_id: int, *, reason_code: str, comment: str | None = None) -> Any:
+        return self._client._run(self._flows.action_flow("dispute", record_id, dispute_body(reason_code, comment)))
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        self._flows.action_operation(name)  # fails before any request if Coupa has no such action
+
+        def call(record_id: int | None = None, data: Any = None, **options: Any) -> Any:
+            return self._client._run(self._flows.action_flow(name, record_id, data, **options))
+
+        call.__name__ = name
+        return call
+
+
+class AsyncResource:
+    def __init__(self, client: AsyncCoupa, flows: ResourceFlows) -> None:
+        self._client = client
+        self._flows = flows
+
+    def __repr__(self) -> str:
+        return f"<AsyncResource {self._flows.name}>"
+
+    async def list(self, **filters: Any) -> Any:
+        options = {k: filters.pop(k) for k in list(filters) if k in _LIST_OPTIONS}
+        return await self._client._run(self._flows.list_flow(filters, **options))
+
+    def iter(
+        self,
+        *,
+        page_size: int = 50,
+        mode: str = "keyset",
+        full_pull: bool = False,
+        partitions: int = 8,
+        fields: Any = None,
+        **filters: Any,
+    ) -> AsyncIterator[Any]:
+        if full_pull:
+            return self._full_pull(filters, page_size, partitions, fields)
+        return self._iter(self._flows.pager(filters, page_size=page_size, mode=mode, fields=fields))
+
+    async def _iter(self, pager: Pager) -> AsyncIterator[Any]:
+        while not pager.done:
+            page = await self._client._run(self._flows.page_flow(pager))
+            for record in self._flows.parse(page.records):
+                yield record
+
+    async def _full_pull(self, filters: dict[str, Any], page_size: int, count: int, fields: Any) -> AsyncIterator[Any]:
+        bounds = await self._client._run(self._flows.bounds_flow(filters))
+        if bounds is None:
+            return
+        out: asyncio.Queue[Any] = asyncio.Queue(maxsize=count * 2)
+        done = object()
+
+        async def worker(lower: int | None, upper: int | None) -> None:
+            try:
+                pager = self._flows.pager(filters, page_size=page_size, mode="keyset", fields=fields)
+                pager.lower, pager.upper = lower, upper
+                while not pager.done:
+                    await out.put((await self._client._run(self._flows.page_flow(pager))).records)
+            except BaseException as exc:  # handed to the consumer, which re-raises it
+                await out.put(exc)
+            finally:
+                await out.put(done)
+
+        tasks = [asyncio.create_task(worker(lo, hi)) for lo, hi in partitions(bounds[0], bounds[1], count)]
+        remaining = len(tasks)
+        try:
+            while remaining:
+                item = await out.get()
+                if item is done:
+                    remaining -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    for record in self._flows.parse(item):
+                        yield record
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def get(self, record_id: int, *, fields: Any = None, return_object: str | None = None) -> Any:
+        return await self._client._run(self._flows.get_flow(record_id, fields, return_object))
+
+    async def create(
+        self, data: Any = None, *, fields: Any = None, return_object: str | None = None, **values: Any
+    ) -> Any:
+        return await self._client._run(self._flows.create_flow(_body(data, values), fields, return_object))
+
+    async def update(
+        self, record_id: int, data: Any = None, *, fields: Any = None, return_object: str | None = None, **values: Any
+    ) -> Any:
+        return await self._client._run(self._flows.update_flow(record_id, _body(data, values), fields, return_object))
+
+    async def delete(self, record_id: int) -> Any:
+        return await self._client._run(self._flows.delete_flow(record_id))
+
+    async def mark_exported(self, record_id: int) -> Any:
+        return await self._client._run(self._flows.mark_exported_flow(record_id))
+
+    async def dispute(self, record_id: int, *, reason_code: str, comment: str | None = None) -> Any:
+        return await self._client._run(
+            self._flows.action_flow("dispute", record_id, dispute_body(reason_code, comment))
+        )
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        self._flows.action_operation(name)
+
+        async def call(record_id: int | None = None, data: Any = None, **options: Any) -> Any:
+            return await self._client._run(self._flows.action_flow(name, record_id, data, **options))
+
+        call.__name__ = name
+        return call
+
+
+_LIST_OPTIONS = frozenset({"limit", "offset", "order_by", "dir", "fields", "return_object"})
+
+
+def _body(data: Any, values: Mapping[str, Any]) -> Any:
+    if data is not None and values:
+        raise ConfigurationError("give the body either as one object or as keyword values, not both")
+    return data if data is not None else dict(values)

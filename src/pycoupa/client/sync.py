@@ -1,0 +1,81 @@
+"""``Coupa``: the synchronous client. All logic lives in shared flows; this class only runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from pycoupa.client._base import COMMON_RESOURCES, CoreClient
+from pycoupa.client._pipeline import Flow, run_sync
+from pycoupa.client.config import ClientOptions, build_settings
+from pycoupa.client.resources import ResourceFlows, SyncResource
+
+
+class Coupa(CoreClient):
+    """A Coupa instance: ``Coupa("https://acme.coupahost.com", client_id=..., client_secret=..., scopes=[...])``.
+
+    Every catalog resource is reachable with :meth:`resource`; the common ones are attributes
+    (``coupa.invoices``, ``coupa.suppliers``, ``coupa.coupa_pay.payments``...).
+    """
+
+    def __init__(
+        self,
+        instance_url: str,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        scopes: Sequence[str] = (),
+        transport: httpx.BaseTransport | None = None,
+        **options: Any,
+    ) -> None:
+        opts = ClientOptions.from_kwargs(instance_url, client_id, client_secret, scopes, options)
+        super().__init__(build_settings(opts))
+        self.options = opts
+        self._http = httpx.Client(transport=transport, timeout=opts.timeout, auth=opts.auth, follow_redirects=False)
+
+    def __repr__(self) -> str:
+        return f"Coupa({self.settings.instance_url!r}, client_id={self.options.client_id!r})"
+
+    def _run(self, flow: Flow[Any]) -> Any:
+        return run_sync(flow, self._http)
+
+    def resource(self, name: str, parent_id: int | None = None) -> SyncResource:
+        return SyncResource(self, ResourceFlows(self, self.catalog_resource(name), parent_id))
+
+    def __getattr__(self, name: str) -> Any:
+        if name in COMMON_RESOURCES:
+            return self.resource(name)
+        if name == "coupa_pay":
+            return _Namespace(self, "coupa_pay")
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}; use .resource({name!r})")
+
+    @staticmethod
+    def scopes_for(actions: Iterable[str]) -> list[str]:
+        from pycoupa.client.auth import scopes_for
+
+        return scopes_for(actions)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Coupa:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class _Namespace:
+    """``coupa.coupa_pay.payments`` -> the ``coupa_pay/payments`` resource."""
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return self._client.resource(f"{self._prefix}/{name}")

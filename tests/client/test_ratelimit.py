@@ -1,0 +1,367 @@
+"""The client-side leaky bucket: exact spacing on a fake clock, adaptation to 429s, real threads,
+asyncio tasks, and two "processes" sharing one budget through the real Redis server."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from pycoupa.client.errors import ConfigurationError
+from pycoupa.client.ratelimit import (
+    DEFAULT_BLOCK,
+    RECOVERY_EVERY,
+    RECOVERY_STEP,
+    LocalRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+    instance_key,
+)
+
+REDIS_URL = os.environ.get("PYCOUPA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+class FakeClock:
+    """Seconds that only move when ``sleep`` (or a test) moves them."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture(scope="module")
+def redis_client() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"these tests need the Redis server at {REDIS_URL} (set PYCOUPA_TEST_REDIS_URL): {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def redis_key(redis_client: redis.Redis) -> Iterator[str]:
+    key = f"pycoupa:test:ratelimit:{uuid.uuid4().hex}"
+    yield key
+    redis_client.delete(key)
+
+
+Factory = Callable[..., RateLimiter]
+
+
+@pytest.fixture(params=["local", "redis"])
+def make(request: pytest.FixtureRequest, redis_client: redis.Redis, redis_key: str) -> Factory:
+    """Builds either limiter on a shared fake clock, so one test checks both implementations."""
+
+    def build(clock: FakeClock, rps: float = 25.0, burst: int = 20) -> RateLimiter:
+        if request.param == "local":
+            return LocalRateLimiter(rps, burst, clock=clock, sleep=clock.sleep)
+        return RedisRateLimiter(redis_client, redis_key, rps, burst, clock=clock, sleep=clock.sleep)
+
+    return build
+
+
+# --------------------------------------------------------------------------------------------
+# Spacing (fake clock, both implementations)
+# --------------------------------------------------------------------------------------------
+
+
+def test_burst_then_exact_spacing(make: Factory) -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    delays = [limiter.acquire_delay() for _ in range(100)]
+    assert delays[:20] == [0.0] * 20
+    assert delays[20] == pytest.approx(1 / 25)
+    for n, delay in enumerate(delays):  # the (n+1)th immediate call waits (n+1-burst)/rps
+        assert delay == pytest.approx(max(0, n + 1 - 20) / 25, abs=1e-6)
+    assert delays[-1] == pytest.approx((100 - 20) / 25)
+
+
+def test_acquire_sleeps_and_100_calls_take_80_intervals(make: Factory) -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    start = clock.now
+    sent = []
+    for _ in range(100):
+        limiter.acquire()
+        sent.append(clock.now - start)
+    assert clock.now - start == pytest.approx((100 - 20) / 25, abs=1e-5)
+    gaps = [b - a for a, b in itertools.pairwise(sent[20:])]
+    assert all(g == pytest.approx(1 / 25, abs=1e-5) for g in gaps)
+
+
+def test_idle_time_refills_the_bucket(make: Factory) -> None:
+    clock = FakeClock()
+    limiter = make(clock, rps=10, burst=5)
+    assert [limiter.acquire_delay() for _ in range(5)] == [0.0] * 5
+    assert limiter.acquire_delay() == pytest.approx(0.1)
+    clock.now += 10.0  # long idle: a full burst again, but never more
+    assert [limiter.acquire_delay() for _ in range(5)] == [0.0] * 5
+    assert limiter.acquire_delay() == pytest.approx(0.1, abs=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# Adapting to 429s and recovering (fake clock, both implementations)
+# --------------------------------------------------------------------------------------------
+
+
+def test_throttle_halves_rate_and_blocks_everyone(make: Factory) -> None:
+    clock = FakeClock()
+    limiter = make(clock, rps=20, burst=5)
+    for _ in range(5):
+        limiter.acquire_delay()
+    limiter.on_throttled(2.0)
+    assert limiter.effective_rps() == pytest.approx(10.0)
+    assert limiter.blocked_for() == pytest.approx(2.0)
+    # Nothing goes before the block lifts, and after it the bucket restarts full: no burst,
+    # one request every 1/10 s.
+    delays = [limiter.acquire_delay() for _ in range(4)]
+    assert delays == pytest.approx([2.0, 2.1, 2.2, 2.3], abs=1e-6)
+    clock.now += 2.5
+    assert limiter.blocked_for() == 0.0
+
+
+def test_429_echoes_during_a_block_do_not_halve_again(make: Factory) -> None:
+    clock = FakeClock()
+    limiter = make(clock, rps=20, burst=5)
+    limiter.on_throttled(1.0)
+    clock.now += 0.2
+    limiter.on_throttled(1.0)  # sent before the first 429 was seen: same episode
+    assert limiter.effective_rps() == pytest.approx(10.0)
+    assert limiter.blocked_for() == pytest.approx(1.0)  # extended from the later 429
+    clock.now += 1.5
+    limiter.on_throttled(None)  # a fresh 429 after the block: halve again, default block
+    assert limiter.effective_rps() == pytest.approx(5.0)
+    assert limiter.blocked_for() == pytest.approx(DEFAULT_BLOCK)
+
+
+def test_rate_never_adapts_below_one_per_second(make: Factory) -> None:
+    clock = FakeClock()
+    limiter = make(clock, rps=25, burst=20)
+    for _ in range(10):
+        limiter.on_throttled(0.5)
+        clock.now += 1.0
+    assert limiter.effective_rps() == pytest.approx(1.0)
+    slow = make(FakeClock(), rps=0.5, burst=1)
+    slow.on_throttled(0.0)
+    assert slow.effective_rps() == pytest.approx(0.5)  # a configured rate below the floor stays
+
+
+def test_success_recovers_slowly_up_to_the_configured_rate(make: Factory) -> None:
+    clock = FakeClock()
+    limiter = make(clock, rps=20, burst=5)
+    limiter.acquire_delay()
+    limiter.on_throttled(0.0)
+    limiter.acquire_delay()  # the Redis limiter learns the reduced rate from its reservations
+    assert limiter.effective_rps() == pytest.approx(10.0)
+    for _ in range(RECOVERY_EVERY - 1):
+        limiter.on_success()
+    assert limiter.effective_rps() == pytest.approx(10.0)
+    limiter.on_success()
+    assert limiter.effective_rps() == pytest.approx(10.0 * RECOVERY_STEP)
+    for _ in range(RECOVERY_EVERY * 20):
+        limiter.on_success()
+    assert limiter.effective_rps() == pytest.approx(20.0)  # capped at the configured rate
+
+
+def test_a_block_that_starts_while_sleeping_makes_the_caller_queue_again() -> None:
+    clock = FakeClock()
+    limiter = LocalRateLimiter(10, 1, clock=clock)
+
+    def sleep(seconds: float) -> None:
+        if not clock.slept:
+            limiter.on_throttled(5.0)  # another caller's request got a 429 meanwhile
+        clock.sleep(seconds)
+
+    limiter._sleep = sleep
+    limiter.acquire_delay()
+    waited = limiter.acquire()
+    assert clock.now - 1000.0 >= 5.0
+    assert waited == pytest.approx(clock.now - 1000.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation and keys
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rps", "burst", "name"),
+    [
+        (0, 20, "rps"),
+        (-1.0, 20, "rps"),
+        (float("nan"), 20, "rps"),
+        (float("inf"), 20, "rps"),
+        ("25", 20, "rps"),
+        (True, 20, "rps"),
+        (25.0, 0, "burst"),
+        (25.0, 1.5, "burst"),
+        (25.0, 20.0, "burst"),
+        (25.0, True, "burst"),
+    ],
+)
+def test_validation_names_the_argument(
+    rps: object, burst: object, name: str, redis_client: redis.Redis, redis_key: str
+) -> None:
+    with pytest.raises(ValueError, match=name) as info:
+        LocalRateLimiter(rps, burst)  # type: ignore[arg-type]
+    assert isinstance(info.value, ConfigurationError)
+    with pytest.raises(ValueError, match=name):
+        RedisRateLimiter(redis_client, redis_key, rps, burst)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="key"):
+        RedisRateLimiter(redis_client, "")
+
+
+def test_instance_key() -> None:
+    assert instance_key("https://ACME.coupahost.com/api") == "pycoupa:ratelimit:acme.coupahost.com"
+    assert instance_key("acme.coupahost.com") == "pycoupa:ratelimit:acme.coupahost.com"
+    assert instance_key("http://127.0.0.1:8765") == "pycoupa:ratelimit:127.0.0.1:8765"
+
+
+# --------------------------------------------------------------------------------------------
+# Real clocks: threads, asyncio tasks, and two processes sharing Redis
+# --------------------------------------------------------------------------------------------
+
+
+def test_threads_are_spaced_exactly() -> None:
+    rps, burst, threads, calls = 200.0, 5, 8, 25
+    limiter = LocalRateLimiter(rps, burst)
+    reserved: list[float] = []
+    sent: list[float] = []
+    lock = threading.Lock()
+    start = threading.Barrier(threads)
+    t0 = time.monotonic()
+
+    def worker() -> None:
+        start.wait()
+        for _ in range(calls):
+            now = time.monotonic()
+            delay = limiter.acquire_delay()
+            if delay > 0:
+                time.sleep(delay)
+            with lock:
+                reserved.append(now + delay)
+                sent.append(time.monotonic())
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = max(sent) - t0
+    total = threads * calls
+    assert elapsed >= (total - burst) / rps
+    # The first instant lets through at most the burst...
+    first = min(sent)
+    assert sum(1 for s in sent if s - first < 0.5 / rps) <= burst
+    # ...and the schedule itself never beats the bucket: the k-th slot is at least (k - burst) / rps in.
+    schedule = sorted(reserved)
+    for k, at in enumerate(schedule):
+        assert at - schedule[0] >= (k + 1 - burst) / rps - 1e-3
+
+
+async def test_asyncio_tasks_share_the_bucket() -> None:
+    limiter = LocalRateLimiter(100, 10)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    sent: list[float] = []
+
+    async def task() -> None:
+        await limiter.aacquire()
+        sent.append(loop.time() - t0)
+
+    await asyncio.gather(*(task() for _ in range(40)))
+    assert max(sent) >= (40 - 10) / 100 - 0.005
+    assert sum(1 for s in sent if s < 0.005) <= 10
+
+
+async def test_redis_limiter_from_asyncio(redis_client: redis.Redis, redis_key: str) -> None:
+    limiter = RedisRateLimiter(redis_client, redis_key, rps=100, burst=5)
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    waits = await asyncio.gather(*(limiter.aacquire() for _ in range(25)))
+    assert loop.time() - t0 >= (25 - 5) / 100 - 0.01
+    assert sorted(waits)[:5] == pytest.approx([0.0] * 5, abs=0.01)
+    await limiter.aon_throttled(0.2)
+    assert limiter.blocked_for() > 0.1
+    await limiter.aon_success()
+
+
+def test_two_processes_never_exceed_the_shared_budget(redis_client: redis.Redis, redis_key: str) -> None:
+    rps, burst, window = 50.0, 5, 1.0
+    # Two limiters with their own connection pools stand in for two processes on one Coupa instance.
+    clients = [redis.Redis.from_url(REDIS_URL) for _ in range(2)]
+    limiters = [RedisRateLimiter(c, redis_key, rps, burst) for c in clients]
+    admitted = [0, 0]
+    lock = threading.Lock()
+    go = threading.Barrier(8)
+
+    def hammer(which: int) -> None:
+        limiter = limiters[which]
+        go.wait()
+        end = t0 + window
+        while True:
+            now = time.monotonic()
+            delay = limiter.acquire_delay()
+            if now + delay >= end:
+                return
+            if delay > 0:
+                time.sleep(delay)
+            with lock:
+                admitted[which] += 1
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=hammer, args=(i % 2,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in clients:
+        c.close()
+    total = sum(admitted)
+    assert total <= rps * window + burst + 2
+    assert total >= rps * window * 0.8  # the budget is used, not starved
+    assert min(admitted) > 0  # both processes got a share
+    assert 0 < redis_client.pttl(redis_key) <= 600_000 + 5_000  # the state expires when idle
+
+
+def test_adaptive_state_is_shared_between_processes(redis_client: redis.Redis, redis_key: str) -> None:
+    a = RedisRateLimiter(redis_client, redis_key, rps=50, burst=5)
+    b = RedisRateLimiter(redis.Redis.from_url(REDIS_URL), redis_key, rps=50, burst=5)
+    assert b.acquire_delay() == 0.0
+    a.on_throttled(0.3)  # process A got a 429...
+    assert b.effective_rps() == pytest.approx(25.0)  # ...and process B slows down too
+    assert 0.2 < b.blocked_for() <= 0.3
+    assert b.acquire_delay() >= 0.2
+    b.reset()
+    assert a.effective_rps() == pytest.approx(50.0) and a.blocked_for() == 0.0
+
+
+def test_redis_outage_uses_the_fallback_or_raises() -> None:
+    # Nothing listens on port 1; no client-side retries, so the outage is seen at once.
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    fallback = LocalRateLimiter(5, 2)
+    limiter = RedisRateLimiter(dead, "pycoupa:test:dead", 5, 2, fallback=fallback)
+    assert [limiter.acquire_delay() for _ in range(3)][:2] == [0.0, 0.0]
+    assert fallback.acquire_delay() > 0  # the reservations went to the fallback
+    limiter.on_throttled(1.0)
+    assert fallback.effective_rps() == pytest.approx(2.5)
+    with pytest.raises(redis.ConnectionError):
+        RedisRateLimiter(dead, "pycoupa:test:dead", 5, 2).acquire_delay()
