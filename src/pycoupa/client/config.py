@@ -13,6 +13,11 @@ from pycoupa.client.errors import ConfigurationError
 from pycoupa.client.ratelimit import LocalRateLimiter, RateLimiter
 from pycoupa.client.retry import RetryPolicy
 
+# Just under Coupa's 25 req/s and burst 20: sending exactly at the limit lets network jitter
+# bunch requests into 429s, and each 429 halves the adaptive rate for a while.
+DEFAULT_RPS = 24.0
+DEFAULT_BURST = 18
+
 KNOWN_OPTIONS = frozenset(
     {
         "refresh_token",
@@ -89,7 +94,9 @@ class ClientOptions:
             limiter = options["rate_limiter"]
         else:
             try:
-                limiter = LocalRateLimiter(rps=options.get("rps", 25.0), burst=options.get("burst", 20))
+                limiter = LocalRateLimiter(
+                    rps=options.get("rps", DEFAULT_RPS), burst=options.get("burst", DEFAULT_BURST)
+                )
             except ValueError as exc:
                 raise ConfigurationError(str(exc)) from exc
         fmt = options.get("format", "json")

@@ -27,6 +27,7 @@ from pycoupa.wire.query import FieldSpec, QueryError
 from pycoupa.wire.values import Symbol, TaggedList, format_datetime, singularize
 
 FIRST = ("id", "created-at", "updated-at")
+CACHE_LIMIT = 20_000  # rendered records kept between writes (about 15 kB of JSON each for an invoice)
 Convert = Callable[[Any], Any]
 
 
@@ -84,6 +85,8 @@ class Renderer:
         self.store = store
         self.tz = tz
         self._templates: dict[tuple[str, int, bool], _Template] = {}
+        self._cache: dict[tuple[str, Any], dict[str, Any]] = {}
+        self._cache_generation = -1
         self._compact_fields: dict[tuple[str, bool], list[tuple[str, Convert | None]]] = {}
 
         @lru_cache(maxsize=131072)
@@ -178,8 +181,30 @@ class Renderer:
         if return_object == "shallow":
             self._prefetch(definition, docs, loader, 1)
             return [self._shallow(definition, d, loader, json_mode) for d in docs]
-        self._prefetch(definition, docs, loader, 0)
-        return [self._record(definition, d, 0, loader, json_mode) for d in docs]
+        if not json_mode:
+            self._prefetch(definition, docs, loader, 0)
+            return [self._record(definition, d, 0, loader, json_mode) for d in docs]
+        return self._full_json(definition, docs, loader)
+
+    def _full_json(self, definition: str, docs: list[dict[str, Any]], loader: Loader) -> list[dict[str, Any]]:
+        """Fully expanded JSON records, reused across requests until any write (a page polled again,
+        or pulled by several clients, costs little). Cached trees are shared: never mutated."""
+        generation = self.store.generation
+        if generation != self._cache_generation:
+            self._cache.clear()
+            self._cache_generation = generation
+        out: list[dict[str, Any] | None] = [self._cache.get((definition, d.get("id"))) for d in docs]
+        missing = [d for d, hit in zip(docs, out, strict=True) if hit is None]
+        if missing:
+            self._prefetch(definition, missing, loader, 0)
+            rendered = {id(d): self._record(definition, d, 0, loader, True) for d in missing}
+            out = [hit if hit is not None else rendered[id(d)] for d, hit in zip(docs, out, strict=True)]
+            if len(self._cache) > CACHE_LIMIT:
+                self._cache.clear()
+            for d in missing:
+                if d.get("id") is not None:
+                    self._cache[(definition, d["id"])] = rendered[id(d)]
+        return [r for r in out if r is not None]
 
     def render_one(self, definition: str, doc: dict[str, Any], **kw: Any) -> dict[str, Any]:
         return self.render_many(definition, [doc], **kw)[0]

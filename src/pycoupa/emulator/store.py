@@ -75,6 +75,8 @@ class Store:
         self._conn.create_function("iends", 2, _iends, deterministic=True)
         self._tables: set[str] = self._existing_tables()
         self._in_tx = 0
+        # Bumped whenever record data may have changed; caches of rendered records compare it.
+        self.generation = 0
         # Which JSON fields to index when a record table is first created (set by the emulator).
         self.index_fields: Callable[[str], Iterable[str]] = lambda definition: ()
         self._init_meta()
@@ -104,6 +106,7 @@ class Store:
                     self._conn.execute("ROLLBACK")
                     # DDL rolls back too: forget tables this transaction created.
                     self._tables = self._existing_tables()
+                    self.generation += 1
                 raise
             self._in_tx -= 1
             if outer:
@@ -142,6 +145,7 @@ class Store:
         record_id: int | None = None,
         parent: tuple[str, int] | None = None,
     ) -> int:
+        self.generation += 1
         name = table_name(definition)
         if name not in self._tables:
             self.ensure_table(definition)
@@ -156,6 +160,7 @@ class Store:
         return new_id
 
     def insert_many(self, definition: str, docs: Sequence[dict[str, Any]]) -> None:
+        self.generation += 1
         """Bulk insert of documents that already carry their ids (used by the data generator)."""
         name = self.ensure_table(definition)
         with self._lock:
@@ -165,11 +170,13 @@ class Store:
             )
 
     def update(self, definition: str, record_id: int, doc: dict[str, Any]) -> None:
+        self.generation += 1
         name = table_name(definition)
         with self._lock:
             self._conn.execute(f'UPDATE "{name}" SET doc = ? WHERE id = ?', (orjson.dumps(doc).decode(), record_id))
 
     def delete(self, definition: str, record_id: int) -> None:
+        self.generation += 1
         name = table_name(definition)
         if name in self._tables:
             with self._lock:
@@ -309,6 +316,7 @@ class Store:
             return [orjson.loads(r[0]) for r in self._conn.execute(f"SELECT doc FROM {table}")]
 
     def wipe(self) -> None:
+        self.generation += 1
         """Drop every table: the instance becomes brand new (reset)."""
         with self._lock:
             for name in list(self._tables):
