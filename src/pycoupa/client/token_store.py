@@ -19,6 +19,7 @@ blocked in ``lock()`` and a coroutine awaiting ``alock()``; waiting longer than 
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import hashlib
@@ -211,11 +212,12 @@ async def _ahold(lease: _Lease, key: str, timeout: float) -> AsyncIterator[None]
         await lease.arelease()
 
 
-class _LeaseStore:
+class _LeaseStore(abc.ABC):
     """``lock``/``alock`` for stores that can hand out a :class:`_Lease`."""
 
+    @abc.abstractmethod
     def _lease(self, key: str, timeout: float) -> _Lease:
-        raise NotImplementedError
+        """A lease on ``key``'s mint lock; each store takes it its own way (flock, Redis SET NX)."""
 
     def lock(self, key: str, timeout: float = DEFAULT_LOCK_TIMEOUT) -> AbstractContextManager[None]:
         return _hold(self._lease(key, timeout), key, timeout)

@@ -36,9 +36,9 @@ _MINOR_UNITS = {
     ),
     **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
     **dict.fromkeys(["CLF", "UYW"], 4),
-    # precious metals, testing and "no currency" codes have no minor unit
-    **dict.fromkeys(["XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"], 0),
 }
+# ISO 4217 X-codes (precious metals, SDR, testing, "no currency") have no minor unit either.
+_X_CODES_MINOR_UNITS = 0
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥", "CAD": "$", "AUD": "$"}
 
 US_COUNTRY_ID = 223
@@ -83,7 +83,7 @@ def currencies() -> list[dict[str, Any]]:
                 "id": n,
                 "code": code,
                 "name": cur.name if cur else code,
-                "decimals": _MINOR_UNITS.get(code, 2),
+                "decimals": _X_CODES_MINOR_UNITS if code.startswith("X") else _MINOR_UNITS.get(code, 2),
                 "enabled": code in ("USD", "EUR", "GBP", "CAD", "AUD", "JPY", "INR", "CHF", "MXN", "CNY"),
                 "symbol": _SYMBOLS.get(code),
             }
