@@ -15,7 +15,6 @@ from pycoupa.client.retry import RetryPolicy
 from pycoupa.emulator.app import Emulator
 from pycoupa.emulator.seed import SeedCounts, seed
 from pycoupa.emulator.server import serve_in_thread
-from pycoupa.emulator.writes import Writer
 
 ALL = ("core.invoice.read", "core.invoice.write", "core.invoice.create", "core.invoice.delete",
        "core.supplier.read", "core.supplier.write", "core.common.read", "core.pay.payments.read",
@@ -110,19 +109,16 @@ def test_query_builder_grammar(sync_client: Coupa) -> None:
 
 
 def test_actions_and_mark_exported(sync_client: Coupa, seeded: Emulator) -> None:
-    with seeded.store.transaction():  # a fresh draft (POST /invoices is not in R39's catalog)
-        writer = Writer(seeded.schema, seeded.store, seeded.tz, seeded.clock.now(), 1)
-        supplier_id = seeded.store.select("Supplier", limit=1)[0]["id"]
-        draft = writer.create(
-            "InvoiceHeader",
-            {
-                "invoice-number": "SDK-DRAFT-1",
-                "invoice-date": "2026-01-02",
-                "supplier": {"id": supplier_id},
-                "currency": {"code": "USD"},
-            },
-        )
-    inv = sync_client.invoices.void(draft["id"])
+    supplier = sync_client.suppliers.list(limit=1)[0]
+    draft = sync_client.invoices.create(  # POST /invoices: documented by Compass, absent from R39
+        invoice_number="SDK-DRAFT-1",
+        invoice_date="2026-01-02",
+        supplier={"id": supplier.id},
+        currency={"code": "USD"},
+        invoice_lines=[{"line_num": 1, "description": "Pens", "quantity": "2", "price": "1.25"}],
+    )
+    assert str(draft.status) == "draft" and str(draft.total_with_taxes) == "2.50"
+    inv = sync_client.invoices.void(draft.id)
     assert str(inv.status) == "voided"
     exported = sync_client.invoices.mark_exported(inv.id)
     assert exported.exported is True
@@ -198,3 +194,13 @@ async def _pull_under_faults(emu: Emulator, url: str, cid: str, secret: str) -> 
                 revoked = True
     assert revoked
     return counts
+
+
+def test_scopes_for_covers_documented_routes_beyond_r39() -> None:
+    assert Coupa.scopes_for(["invoices.create", "invoices.list", "invoices.void"]) == [
+        "core.invoice.create",
+        "core.invoice.read",
+        "core.invoice.delete",
+    ]
+    with pytest.raises(ConfigurationError, match="unknown resource"):
+        Coupa.scopes_for(["invoicez.list"])

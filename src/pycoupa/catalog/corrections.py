@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from pycoupa.catalog.model import Catalog, Definition, Field
+from pycoupa.catalog.model import Catalog, Definition, Field, Operation
 
 
 def _field(
@@ -115,3 +115,21 @@ def patched_definitions(catalog: Catalog) -> dict[str, Definition]:
     for name, fields in NEW_DEFINITIONS.items():
         out[name] = Definition(name=name, fields=dict(sorted(fields.items())), required=())
     return out
+
+
+# Documented Coupa routes that R39's OpenAPI lacks: invoices are created with POST /api/invoices as
+# drafts (coupa-api.md section 6; seed 001 notes Coupa once refused it), and seed 001 lists
+# GET /api/invoices/new/submit_for_approval. The emulator serves them; the SDK offers them.
+_COMPASS = {"area": "Compass", "tag": None, "params": (), "response": None,
+            "consumes": ("application/xml", "application/json"), "statuses": (200, 201, 400)}  # fmt: skip
+DOCUMENTED_OPERATIONS: tuple[Operation, ...] = (
+    Operation(method="POST", path="/invoices", body="InvoiceHeader", kind="create", resource="/invoices",
+              scopes=("core.invoice.create", "core.invoice.write"), **_COMPASS),  # type: ignore[arg-type]
+    Operation(method="GET", path="/invoices/new/submit_for_approval", body=None, kind="collection_action",
+              resource="/invoices", action="new/submit_for_approval", scopes=("core.invoice.create",),
+              **_COMPASS),  # type: ignore[arg-type]
+)  # fmt: skip
+
+
+def documented_operations() -> list[Operation]:
+    return list(DOCUMENTED_OPERATIONS)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
+from pycoupa.catalog.corrections import documented_operations
 from pycoupa.catalog.model import Operation, Resource, load_catalog
 from pycoupa.client import query as q
 from pycoupa.client._pipeline import Flow, Sleep, send_flow
@@ -200,7 +201,7 @@ def fields_pairs(resource: Resource, fields: Any, return_object: str | None) -> 
 
 
 def find_operation(resource: Resource, kind: str, action: str | None = None) -> Operation:
-    for op in resource.operations:
+    for op in (*resource.operations, *_documented(resource.path)):
         if op.kind == kind and (action is None or op.action == action):
             return op
     verbs = sorted({o.action or o.kind for o in resource.operations})
@@ -208,6 +209,11 @@ def find_operation(resource: Resource, kind: str, action: str | None = None) -> 
     raise ConfigurationError(
         f"{resource.name} has no '{wanted}' in Coupa's API; it has: {', '.join(verbs)}" + q._suggest(wanted, verbs)
     )
+
+
+def _documented(resource_path: str) -> list[Operation]:
+    """Routes Compass documents that R39 lacks (``POST /invoices``)."""
+    return [op for op in documented_operations() if op.resource == resource_path]
 
 
 def member_path(op: Operation, record_id: int | None, parent_id: int | None = None) -> str:

@@ -29,6 +29,7 @@ from typing import Any, TypeGuard
 
 import httpx
 
+from pycoupa.catalog.corrections import documented_operations
 from pycoupa.catalog.model import Operation, OpKind, load_catalog
 from pycoupa.client._base import check_instance_url
 from pycoupa.client.errors import ConfigurationError, OAuthError, Secret, oauth_error_from_response, redact_url
@@ -382,8 +383,11 @@ def scopes_for(actions: Iterable[str]) -> list[str]:
             names = sorted(r.name for r in catalog.resources.values())
             raise ConfigurationError(f"unknown resource {name!r} in {action!r}{_suggest(name, names)}")
         verbs: dict[str, Operation] = {}
+        # Routes Compass documents that R39 lacks (POST /invoices) count as the resource's own.
+        documented = [op for op in documented_operations() if op.resource == resource.path]
         for v, kind in _VERB_KINDS.items():
-            if (found := resource.op(kind)) is not None:
+            found = resource.op(kind) or next((op for op in documented if op.kind == kind), None)
+            if found is not None:
                 verbs[v] = found
         for act, ops in resource.actions.items():
             verbs.setdefault(act, ops[0])

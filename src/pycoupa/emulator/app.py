@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from pycoupa.catalog.corrections import documented_operations
 from pycoupa.catalog.model import Catalog, Operation, Resource, load_catalog
 from pycoupa.emulator import behaviours, reference_data
 from pycoupa.emulator.handlers import BEHAVIOURS, GENERIC, Call, Result, generic_action
@@ -43,49 +44,7 @@ JSON = "application/json"
 XML = "application/xml"
 
 
-# Documented Coupa routes that R39's OpenAPI lacks (coupa-api.md section 6: invoices are created
-# with POST /api/invoices as a draft).
 assert behaviours  # imported for its registrations
-
-EXTRA_OPERATIONS: tuple[dict[str, Any], ...] = (
-    {
-        "method": "POST",
-        "path": "/invoices",
-        "kind": "create",
-        "resource": "/invoices",
-        "scopes": ("core.invoice.create", "core.invoice.write"),
-        "body": "InvoiceHeader",
-    },
-    {
-        "method": "GET",
-        "path": "/invoices/new/submit_for_approval",
-        "kind": "collection_action",
-        "action": "new/submit_for_approval",
-        "resource": "/invoices",
-        "scopes": ("core.invoice.create",),
-    },
-)
-
-
-def _extra_operations() -> list[Operation]:
-    return [
-        Operation(
-            method=e["method"],
-            path=e["path"],
-            area="Compass",
-            tag=None,
-            params=(),
-            body=e.get("body"),
-            response=None,
-            consumes=("application/xml", "application/json"),
-            statuses=(201, 400),
-            kind=e["kind"],
-            resource=e["resource"],
-            action=e.get("action"),
-            scopes=e["scopes"],
-        )
-        for e in EXTRA_OPERATIONS
-    ]
 
 
 class Emulator:
@@ -114,7 +73,7 @@ class Emulator:
         self.buckets = LeakyBuckets()
         self.stats = Stats()
         self.known_scopes = set(self.catalog.scopes)
-        self.extra_ops = _extra_operations()
+        self.extra_ops = documented_operations()
         self._bootstrap()
         self.oauth = OAuthServer(self.store, self.clock, self.known_scopes, self.base_url)
         self.renderer = Renderer(self.schema, self.store, self.tz)
