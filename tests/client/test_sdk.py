@@ -204,3 +204,22 @@ def test_scopes_for_covers_documented_routes_beyond_r39() -> None:
     ]
     with pytest.raises(ConfigurationError, match="unknown resource"):
         Coupa.scopes_for(["invoicez.list"])
+
+
+async def test_xml_format_gives_the_same_models_as_json(seeded: Emulator) -> None:
+    cid, secret = seeded.create_oauth_client(list(ALL))
+    kwargs = {"client_id": cid, "client_secret": secret, "scopes": list(ALL), "retry": FAST_RETRY}
+    transport = httpx.ASGITransport(app=seeded.app)
+    async with (
+        AsyncCoupa("http://127.0.0.1", transport=transport, format="xml", **kwargs) as xml_client,
+        AsyncCoupa("http://127.0.0.1", transport=transport, **kwargs) as json_client,
+    ):
+        from_xml = await xml_client.invoices.list(limit=5)
+        from_json = await json_client.invoices.list(limit=5)
+        assert [i.id for i in from_xml] == [i.id for i in from_json]
+        for a, b in zip(from_xml, from_json, strict=True):
+            assert (a.status, a.total_with_taxes, a.created_at) == (b.status, b.total_with_taxes, b.created_at)
+            assert [line.total for line in a.invoice_lines] == [line.total for line in b.invoice_lines]
+        one = await xml_client.invoices.get(from_json[0].id)
+        assert one.id == from_json[0].id and one.supplier.name == from_json[0].supplier.name
+        assert await xml_client.invoices.list(invoice_number="no-such-number") == []  # XML's 404 "No results"

@@ -118,6 +118,10 @@ class CoreClient:
         if "json" in ctype:
             return codec_json.loads(response.content)
         if "xml" in ctype:
+            head = response.content[:300]
+            if b'type="array"' in head.split(b">", 2)[1 if head.startswith(b"<?xml") else 0]:
+                # A collection: parsed record by record, each element freed once converted.
+                return list(codec_xml.iterparse_records(response.content))
             return codec_xml.loads(response.content)[1]
         return response.content
 
