@@ -4,8 +4,9 @@ every operation written once as a flow (see ``_pipeline``). The two public class
 
 from __future__ import annotations
 
+import abc
 import ipaddress
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -83,7 +84,7 @@ class Settings:
     models: bool = True
 
 
-class CoreClient:
+class CoreClient(abc.ABC):
     """Everything but the I/O. Subclasses provide ``_run`` (sync or async driver)."""
 
     def __init__(self, settings: Settings) -> None:
@@ -138,12 +139,41 @@ class CoreClient:
         return self.decode(response)
 
     # -- resources ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def resource(self, name: str, parent_id: int | None = None) -> Any:
+        """Any catalog resource; each client returns its own (sync or async) resource type."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name in COMMON_RESOURCES:
+            return self.resource(name)
+        if name == "coupa_pay":
+            return _Namespace(self, "coupa_pay")
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}; use .resource({name!r})")
+
+    @staticmethod
+    def scopes_for(actions: Iterable[str]) -> list[str]:
+        """The scopes for declared calls: ``scopes_for(["invoices.list", "invoices.void"])``."""
+        from pycoupa.client.auth import scopes_for
+
+        return scopes_for(actions)
+
     def catalog_resource(self, name: str) -> Resource:
         try:
             return self.catalog.resource(name)
         except KeyError:
             names = [r.name for r in self.catalog.resources.values() if "{" not in r.path]
             raise ConfigurationError(f"no Coupa resource {name!r}" + q._suggest(name, names)) from None
+
+
+class _Namespace:
+    """``coupa.coupa_pay.payments`` -> the ``coupa_pay/payments`` resource."""
+
+    def __init__(self, client: CoreClient, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return self._client.resource(f"{self._prefix}/{name}")
 
 
 @dataclass

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from pycoupa.client._base import COMMON_RESOURCES, CoreClient
+from pycoupa.client._base import CoreClient
 from pycoupa.client._pipeline import Flow, run_async
 from pycoupa.client.config import ClientOptions, build_settings
 from pycoupa.client.resources import AsyncResource, ResourceFlows
-from pycoupa.client.sync import _Namespace
 
 
 class AsyncCoupa(CoreClient):
@@ -43,19 +42,6 @@ class AsyncCoupa(CoreClient):
 
     def resource(self, name: str, parent_id: int | None = None) -> AsyncResource:
         return AsyncResource(self, ResourceFlows(self, self.catalog_resource(name), parent_id))
-
-    def __getattr__(self, name: str) -> Any:
-        if name in COMMON_RESOURCES:
-            return self.resource(name)
-        if name == "coupa_pay":
-            return _Namespace(self, "coupa_pay")
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}; use .resource({name!r})")
-
-    @staticmethod
-    def scopes_for(actions: Iterable[str]) -> list[str]:
-        from pycoupa.client.auth import scopes_for
-
-        return scopes_for(actions)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from pycoupa.client._base import COMMON_RESOURCES, CoreClient
+from pycoupa.client._base import CoreClient
 from pycoupa.client._pipeline import Flow, run_sync
 from pycoupa.client.config import ClientOptions, build_settings
 from pycoupa.client.resources import ResourceFlows, SyncResource
@@ -45,19 +45,6 @@ class Coupa(CoreClient):
     def resource(self, name: str, parent_id: int | None = None) -> SyncResource:
         return SyncResource(self, ResourceFlows(self, self.catalog_resource(name), parent_id))
 
-    def __getattr__(self, name: str) -> Any:
-        if name in COMMON_RESOURCES:
-            return self.resource(name)
-        if name == "coupa_pay":
-            return _Namespace(self, "coupa_pay")
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}; use .resource({name!r})")
-
-    @staticmethod
-    def scopes_for(actions: Iterable[str]) -> list[str]:
-        from pycoupa.client.auth import scopes_for
-
-        return scopes_for(actions)
-
     def close(self) -> None:
         self._http.close()
 
@@ -68,14 +55,3 @@ class Coupa(CoreClient):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-class _Namespace:
-    """``coupa.coupa_pay.payments`` -> the ``coupa_pay/payments`` resource."""
-
-    def __init__(self, client: Any, prefix: str) -> None:
-        self._client = client
-        self._prefix = prefix
-
-    def __getattr__(self, name: str) -> Any:
-        return self._client.resource(f"{self._prefix}/{name}")
