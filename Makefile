@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck run catalog clean
+.PHONY: install test lint typecheck run run-emulator catalog clean
 
 install: $(STAMP)
 
@@ -29,6 +29,9 @@ catalog: install
 	$(BIN)/python -m pycoupa.catalog.build --openapi ../shared/coupa-openapi/R39 --scopes ../shared/seeds/000_939ad20a2dd80c15.txt
 
 run: install
+	$(BIN)/pycoupa serve --demo --host 127.0.0.1 --port 8000
+
+run-emulator: install
 	$(BIN)/pycoupa emulator serve --host 127.0.0.1 --port 8765 --demo
 
 clean:

@@ -25,15 +25,9 @@ def emulator_serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8765,
     data: Annotated[Path | None, typer.Option(help="SQLite file to keep state in (default: memory).")] = None,
-    time_zone: Annotated[
-        str, typer.Option(help="The instance's time zone (IANA name).")
-    ] = "America/Los_Angeles",
-    demo: Annotated[
-        bool, typer.Option(help="Load demo records; create an OAuth client with every scope.")
-    ] = False,
-    legacy_api_keys: Annotated[
-        bool, typer.Option(help="Accept the deprecated X-COUPA-API-KEY header.")
-    ] = False,
+    time_zone: Annotated[str, typer.Option(help="The instance's time zone (IANA name).")] = "America/Los_Angeles",
+    demo: Annotated[bool, typer.Option(help="Load demo records; create an OAuth client with every scope.")] = False,
+    legacy_api_keys: Annotated[bool, typer.Option(help="Accept the deprecated X-COUPA-API-KEY header.")] = False,
     seed_invoices: Annotated[
         int, typer.Option(min=0, help="Generate this many invoices with realistic related data (0: none).")
     ] = 0,
@@ -49,9 +43,7 @@ def emulator_serve(
         raise typer.BadParameter(f"{data} is not a file", param_hint="--data")
     base = f"http://{host}:{port}"
     try:
-        emu = Emulator(
-            str(data) if data else None, time_zone=time_zone, base_url=base, legacy_api_keys=legacy_api_keys
-        )
+        emu = Emulator(str(data) if data else None, time_zone=time_zone, base_url=base, legacy_api_keys=legacy_api_keys)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     console.print(f"[bold]Coupa emulator[/] ({emu.catalog.release}) on {base}  time zone {time_zone}")
@@ -74,17 +66,239 @@ def emulator_serve(
         )
         console.print(f"OAuth client (every scope): client_id={client_id} client_secret={secret}")
         console.print("Get a token and call the API:", style="bold")
-        print(
-            f"  TOKEN=$({token_cmd} | python3 -c 'import sys,json; print(json.load(sys.stdin)[\"access_token\"])')"
-        )
-        print(
-            f"  curl -s {base}/api/suppliers -H \"Authorization: Bearer $TOKEN\" -H 'Accept: application/json'"
-        )
+        print(f"  TOKEN=$({token_cmd} | python3 -c 'import sys,json; print(json.load(sys.stdin)[\"access_token\"])')")
+        print(f"  curl -s {base}/api/suppliers -H \"Authorization: Bearer $TOKEN\" -H 'Accept: application/json'")
         print(
             f"  curl -s '{base}/api/accounts?account-type[name]=Acme%20Corporate' -H \"Authorization: Bearer $TOKEN\""
         )
     console.print(f"Control plane: {base}/__emulator__  (reset, oauth-clients, rate-limit, stats, clock)")
     uvicorn.run(emu.app, host=host, port=port, log_level="info", access_log=False)
+
+
+# -- the unified API server ------------------------------------------------------------------------
+keys_app = typer.Typer(help="Platform API keys (each belongs to one tenant).", no_args_is_help=True)
+vault_app = typer.Typer(help="The credential vault's encryption keys.", no_args_is_help=True)
+db_app = typer.Typer(help="The server's database schema.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(vault_app, name="vault")
+app.add_typer(db_app, name="db")
+
+DatabaseOpt = Annotated[
+    str | None, typer.Option("--database-url", help="sqlite:///file.db or postgresql://... [env PYCOUPA_DATABASE_URL]")
+]
+KeysOpt = Annotated[
+    str | None,
+    typer.Option("--encryption-keys", help="kid:base64key[,...]; the first encrypts [env PYCOUPA_ENCRYPTION_KEYS]"),
+]
+KeyFileOpt = Annotated[str | None, typer.Option("--key-file", help="File holding the keys [env PYCOUPA_KEY_FILE]")]
+RedisOpt = Annotated[
+    str | None,
+    typer.Option("--redis-url", help="redis://host:6379/0 to share limits and tokens [env PYCOUPA_REDIS_URL]"),
+]
+
+
+def _server_settings(**overrides: object) -> object:
+    from pycoupa.server.settings import ServerSettings, SettingsError
+
+    try:
+        return ServerSettings.load(overrides)
+    except SettingsError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface [env PYCOUPA_HOST; default 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port [env PYCOUPA_PORT; default 8000]")] = None,
+    database_url: DatabaseOpt = None,
+    encryption_keys: KeysOpt = None,
+    key_file: KeyFileOpt = None,
+    redis_url: RedisOpt = None,
+    coupa_rps: Annotated[
+        float | None, typer.Option(help="Requests/s allowed per Coupa instance, all workers together [24]")
+    ] = None,
+    coupa_burst: Annotated[int | None, typer.Option(help="Burst per Coupa instance [10]")] = None,
+    key_rps: Annotated[float | None, typer.Option(help="Requests/s per API key [50]")] = None,
+    account_rps: Annotated[float | None, typer.Option(help="Requests/s per integrated account [25]")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [env PYCOUPA_WORKERS; 1]")] = None,
+    demo: Annotated[
+        bool | None, typer.Option("--demo/--no-demo", help="Embedded emulator, seeded, with an account and a key")
+    ] = None,
+    demo_invoices: Annotated[int, typer.Option(min=1, help="Invoices to seed the demo emulator with")] = 500,
+) -> None:
+    """Run the unified API server (OpenAPI docs at /docs)."""
+    import os
+
+    import uvicorn
+
+    from pycoupa.server.settings import ServerSettings
+
+    settings = _server_settings(
+        host=host, port=port, database_url=database_url, encryption_keys=encryption_keys, key_file=key_file,
+        redis_url=redis_url, coupa_rps=coupa_rps, coupa_burst=coupa_burst, key_rps=key_rps,
+        account_rps=account_rps, workers=workers, demo=demo,
+    )  # fmt: skip
+    assert isinstance(settings, ServerSettings)
+    base = f"http://{settings.host}:{settings.port}"
+    if settings.demo:
+        from pycoupa.server.demo import connect, demo_settings, embedded_emulator
+
+        settings = demo_settings(settings)
+        with console.status(f"starting the demo emulator with {demo_invoices:,} invoices..."):
+            context = embedded_emulator(demo_invoices)
+            running, emu = context.__enter__()
+        setup = connect(settings, emu, running.url)
+        # Plain print for lines people copy: rich would wrap long ids.
+        print(f"pycoupa unified API (demo) on {base}   docs: {base}/docs")
+        print(f"embedded Coupa emulator: {running.url}")
+        print(f"integrated account: {setup.account_id}")
+        print("API key of tenant 'demo' (shown once); try:")
+        print(f"  export PYCOUPA_KEY={setup.api_key}")
+        print(
+            f"  curl -s '{base}/unified/accounting/invoices?integrated_account_id={setup.account_id}&limit=2' "
+            '-H "Authorization: Bearer $PYCOUPA_KEY"'
+        )
+        print(
+            f"  curl -s '{base}/proxy/suppliers?integrated_account_id={setup.account_id}&limit=1' "
+            '-H "Authorization: Bearer $PYCOUPA_KEY"'
+        )
+    else:
+        console.print(f"[bold]pycoupa unified API[/] on {base}  docs: {base}/docs  database: {settings!r}")
+    if settings.workers > 1:
+        for name, env in ServerSettings.ENV.items():
+            value = getattr(settings, name)
+            os.environ[env] = str(value).lower() if isinstance(value, bool) else str(value)
+        uvicorn.run("pycoupa.server.asgi:create", factory=True, host=settings.host, port=settings.port,
+                    workers=settings.workers, log_level=settings.log_level, access_log=False)  # fmt: skip
+        return
+    from pycoupa.server.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+                access_log=False)  # fmt: skip
+
+
+def _platform(database_url: str | None, encryption_keys: str | None = None, key_file: str | None = None) -> object:
+    from pycoupa.server.platform import Platform
+
+    settings = _server_settings(database_url=database_url, encryption_keys=encryption_keys, key_file=key_file)
+    return Platform(settings)  # type: ignore[arg-type]
+
+
+def _run_platform(platform: object, work: object) -> object:
+    import asyncio
+
+    from pycoupa.server.platform import Platform
+
+    assert isinstance(platform, Platform)
+
+    async def go() -> object:
+        await platform.start()
+        try:
+            return await work(platform)  # type: ignore[operator]
+        finally:
+            await platform.aclose()
+
+    return asyncio.run(go())
+
+
+@keys_app.command("create")
+def keys_create(
+    tenant: Annotated[str, typer.Option(help="Tenant name (created if new)")],
+    name: Annotated[str, typer.Option(help="A label for the key")] = "",
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Create an API key; the key itself is printed on the last line, once."""
+
+    async def work(p: object) -> str:
+        from pycoupa.server.platform import Platform
+
+        assert isinstance(p, Platform)
+        t = await p.ensure_tenant(tenant)
+        row, key = await p.create_key(t.id, name)
+        console.print(f"key {row.id} for tenant {t.name!r} ({row.prefix}...): store it now, it is not shown again")
+        return key
+
+    print(_run_platform(_platform(database_url), work))
+
+
+@keys_app.command("list")
+def keys_list(tenant: Annotated[str, typer.Option(help="Tenant name")], database_url: DatabaseOpt = None) -> None:
+    """List a tenant's keys (ids and prefixes, never the keys)."""
+
+    async def work(p: object) -> None:
+        from pycoupa.server.platform import Platform
+
+        assert isinstance(p, Platform)
+        t = await p.ensure_tenant(tenant)
+        for row in await p.list_keys(t.id):
+            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+            print(f"{row.id}  {row.prefix}...  {state}  {row.name}")
+
+    _run_platform(_platform(database_url), work)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id")], database_url: DatabaseOpt = None) -> None:
+    """Revoke a key (takes effect in every worker within a few seconds)."""
+
+    async def work(p: object) -> bool:
+        from pycoupa.server.platform import Platform
+
+        assert isinstance(p, Platform)
+        return await p.revoke_key(None, key_id)
+
+    if not _run_platform(_platform(database_url), work):
+        console.print(f"no active key {key_id}", style="red")
+        raise typer.Exit(1)
+    console.print(f"revoked {key_id}")
+
+
+@vault_app.command("new-key")
+def vault_new_key(kid: Annotated[str | None, typer.Option(help="Key id (default: random)")] = None) -> None:
+    """Print a new kid:base64key entry for PYCOUPA_ENCRYPTION_KEYS (put it first to rotate)."""
+    from pycoupa.server.vault import VaultError, new_key_spec
+
+    try:
+        from pycoupa.server.vault import KeyRing
+
+        spec = new_key_spec(kid)
+        KeyRing.parse(spec)
+    except VaultError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    print(spec)
+
+
+@vault_app.command("re-encrypt")
+def vault_re_encrypt(
+    database_url: DatabaseOpt = None, encryption_keys: KeysOpt = None, key_file: KeyFileOpt = None
+) -> None:
+    """Reseal every integrated account's credentials with the first (primary) key."""
+    from pycoupa.server.vault import VaultError
+
+    async def work(p: object) -> int:
+        from pycoupa.server.platform import Platform
+
+        assert isinstance(p, Platform)
+        return await p.re_encrypt()
+
+    try:
+        changed = _run_platform(_platform(database_url, encryption_keys, key_file), work)
+    except VaultError as exc:
+        console.print(f"vault: {exc}", style="red")
+        raise typer.Exit(1) from None
+    console.print(f"re-encrypted {changed} integrated account(s) with the primary key")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseOpt = None) -> None:
+    """Apply the Alembic migrations (the server also does this when it starts)."""
+    from pycoupa.server import db
+    from pycoupa.server.settings import ServerSettings
+
+    settings = _server_settings(database_url=database_url)
+    assert isinstance(settings, ServerSettings)
+    db.upgrade(settings.database_url)
+    console.print("database schema is up to date")
 
 
 def main() -> None:

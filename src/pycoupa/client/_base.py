@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import abc
 import ipaddress
-from collections.abc import Generator, Iterable, Mapping, Sequence
+import zlib
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
+from lxml import etree
 
 from pycoupa.catalog.corrections import documented_operations
 from pycoupa.catalog.model import Operation, Resource, load_catalog
@@ -23,6 +25,7 @@ from pycoupa.client.paging import Page
 from pycoupa.client.ratelimit import LocalRateLimiter, RateLimiter
 from pycoupa.client.retry import RetryPolicy
 from pycoupa.wire import codec_json, codec_xml
+from pycoupa.wire.errors import WireDecodeError
 from pycoupa.wire.query import build_query, format_fields
 from pycoupa.wire.values import hyphenate
 
@@ -113,6 +116,10 @@ class CoreClient(abc.ABC):
         return httpx.Request(method, url, params=list(params), headers=headers)
 
     def decode(self, response: httpx.Response) -> Any:
+        streamed = response.extensions.get(STREAMED_XML)
+        if isinstance(streamed, XmlCollectionDecoder):
+            # A collection parsed while its body arrived (see ``stream_xml_collections``).
+            return streamed.result()
         if not response.content:
             return None
         ctype = response.headers.get("content-type", "")
@@ -163,6 +170,217 @@ class CoreClient(abc.ABC):
         except KeyError:
             names = [r.name for r in self.catalog.resources.values() if "{" not in r.path]
             raise ConfigurationError(f"no Coupa resource {name!r}" + q._suggest(name, names)) from None
+
+
+# -- XML collections, parsed while they arrive --------------------------------------------------
+# A page of 50 fully expanded invoices is about 1 MB of XML. Rather than reading the whole body and
+# then parsing it, a response hook (``stream_xml_collections``, installed by ``Coupa`` and
+# ``AsyncCoupa``) wraps the body stream of every successful XML answer: each chunk read from the
+# network is fed to an incremental lxml parser (``XMLPullParser``, with ``codec_xml``'s safe
+# options: no entities, no network, no DTD, and the same DTD refusal) and dropped; each item
+# element is converted to a record as soon as it ends and then freed. Neither the body nor the
+# element tree is ever held whole. ``decode`` then returns the records, or raises the error the
+# body caused, exactly where it would have raised it had the body been parsed after reading.
+#
+# Only collections (a root with ``type="array"``) are handled this way; a single record (small)
+# is passed through and decoded as before, as are error answers (4xx/5xx) and bodies compressed
+# with an encoding other than gzip or deflate.
+
+STREAMED_XML = "pycoupa.streamed_xml"
+
+
+class XmlCollectionDecoder:
+    """Decodes a Coupa XML collection fed chunk by chunk, records freed from the tree as they end.
+
+    Same rules and errors as :func:`pycoupa.wire.codec_xml.iterparse_records` (whose helpers it
+    uses): that function pulls from a file, this one is pushed to by a network stream.
+    """
+
+    def __init__(self) -> None:
+        self._parser = etree.XMLPullParser(events=("start", "end"), **codec_xml._PARSER_OPTIONS)
+        self._root: etree._Element | None = None
+        self._depth = 0
+        self._tail = b""
+        self._saw_data = False
+        self.collection: bool | None = None  # None until the root element has been seen
+        self.records: list[dict[str, Any]] = []
+        self.error: Exception | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        """Parse one more chunk. Raises ``WireDecodeError`` for a malformed or refused document."""
+        if not chunk:
+            return
+        self._saw_data = self._saw_data or bool(chunk.strip())
+        seen = self._tail + chunk
+        codec_xml._refuse_dtd_bytes(seen)  # a marker split across chunks, however small, is still seen
+        self._tail = seen[-codec_xml._DTD_MARKER_OVERLAP :]
+        try:
+            self._parser.feed(chunk)
+        except etree.XMLSyntaxError as exc:
+            raise codec_xml._syntax_error(exc) from exc
+        self._events()
+
+    def close(self) -> None:
+        if not self._saw_data:
+            raise WireDecodeError("empty XML document")
+        try:
+            self._parser.close()
+        except etree.XMLSyntaxError as exc:
+            raise codec_xml._syntax_error(exc) from exc
+        self._events()
+
+    def result(self) -> list[dict[str, Any]]:
+        if self.error is not None:
+            raise self.error
+        return self.records
+
+    def _events(self) -> None:
+        for event, node in self._parser.read_events():
+            el = cast(etree._Element, node)
+            if event == "start":
+                self._depth += 1
+                if self._depth == 1:
+                    self._root = el
+                    codec_xml._refuse_dtd_tree(el)
+                    self.collection = el.get("type") == "array"
+                continue
+            self._depth -= 1
+            if self._depth != 1 or self._root is None or not self.collection:
+                continue
+            record = codec_xml._record(el)
+            el.clear()  # the finished item: its subtree, its tail and its place in the root
+            self._root.remove(el)
+            self.records.append(record)
+
+
+def _decompressor(encoding: str) -> Callable[[bytes], bytes] | None:
+    """What turns the raw body into XML bytes, for the encodings handled here (else None)."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return bytes
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(zlib.MAX_WBITS | 16).decompress
+    if encoding == "deflate":
+        state: dict[str, Any] = {}
+
+        def inflate(data: bytes) -> bytes:  # zlib-wrapped, or raw deflate as some servers send (as httpx)
+            if "d" not in state:
+                try:
+                    state["d"] = zlib.decompressobj()
+                    return state["d"].decompress(data)  # type: ignore[no-any-return]
+                except zlib.error:
+                    state["d"] = zlib.decompressobj(-zlib.MAX_WBITS)
+            return state["d"].decompress(data)  # type: ignore[no-any-return]
+
+        return inflate
+    return None
+
+
+RAW_BODY = "pycoupa.raw_body"  # request extension: keep the body as bytes (the server's proxy passes it on)
+
+
+def _streams_xml(response: httpx.Response) -> Callable[[bytes], bytes] | None:
+    if not 200 <= response.status_code < 300 or response.request.method == "HEAD":
+        return None
+    if response.request.extensions.get(RAW_BODY):
+        return None
+    if "xml" not in response.headers.get("content-type", ""):
+        return None
+    return _decompressor(response.headers.get("content-encoding", ""))
+
+
+class _XmlFeed:
+    """The per-response state of the stream wrappers: feeds raw chunks, says what to pass on."""
+
+    def __init__(self, response: httpx.Response, decompress: Callable[[bytes], bytes]) -> None:
+        self.response = response
+        self.decompress = decompress
+        self.decoder = XmlCollectionDecoder()
+        self.held: list[bytes] = []  # raw chunks read before the root element said what this is
+        self.passing = False  # not a collection (or unreadable before the root): bytes go on as they are
+
+    def push(self, raw: bytes) -> list[bytes]:
+        """What to hand to httpx for this raw chunk (nothing, once the body is a known collection)."""
+        if self.passing:
+            return [raw]
+        decoder = self.decoder
+        if decoder.collection is None:
+            self.held.append(raw)
+        if decoder.error is None:
+            try:
+                decoder.feed(self.decompress(raw))
+            except (WireDecodeError, zlib.error) as exc:
+                if decoder.collection is None:
+                    return self._pass()  # decode() will parse the whole body and say what is wrong
+                decoder.error = exc if isinstance(exc, WireDecodeError) else WireDecodeError(f"XML body: {exc}")
+        if decoder.collection is None:
+            return []
+        if not decoder.collection:
+            return self._pass()
+        self.held.clear()
+        return []
+
+    def finish(self) -> list[bytes]:
+        """At the end of the body: attach the records to the response, or give back what was held."""
+        decoder = self.decoder
+        if self.passing or not decoder.collection:
+            return self._pass()
+        if decoder.error is None:
+            try:
+                decoder.close()
+            except WireDecodeError as exc:
+                decoder.error = exc
+        self.response.extensions[STREAMED_XML] = decoder
+        return []
+
+    def _pass(self) -> list[bytes]:
+        self.passing = True
+        held, self.held = self.held, []
+        return held
+
+
+class _SyncXmlStream(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, feed: _XmlFeed) -> None:
+        self._inner = inner
+        self._feed = feed
+
+    def __iter__(self) -> Iterator[bytes]:
+        for raw in self._inner:
+            yield from self._feed.push(raw)
+        yield from self._feed.finish()
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncXmlStream(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream, feed: _XmlFeed) -> None:
+        self._inner = inner
+        self._feed = feed
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for raw in self._inner:
+            for chunk in self._feed.push(raw):
+                yield chunk
+        for chunk in self._feed.finish():
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def stream_xml_collections(response: httpx.Response) -> None:
+    """``httpx.Client`` response hook: parse XML collections while their body is read."""
+    decompress = _streams_xml(response)
+    if decompress is not None and isinstance(response.stream, httpx.SyncByteStream):
+        response.stream = _SyncXmlStream(response.stream, _XmlFeed(response, decompress))
+
+
+async def astream_xml_collections(response: httpx.Response) -> None:
+    """``httpx.AsyncClient`` response hook: parse XML collections while their body is read."""
+    decompress = _streams_xml(response)
+    if decompress is not None and isinstance(response.stream, httpx.AsyncByteStream):
+        response.stream = _AsyncXmlStream(response.stream, _XmlFeed(response, decompress))
 
 
 class _Namespace:

@@ -88,8 +88,14 @@ def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> Coupa
     return CoupaConnectionError(exc, request)  # type: ignore[call-arg]
 
 
-def send_flow(request: httpx.Request, retry: RetryPolicy, limiter: RateLimiter | None) -> Flow[httpx.Response]:
-    """Send one request through the throttle, retrying what the retry table allows."""
+def send_flow(
+    request: httpx.Request, retry: RetryPolicy, limiter: RateLimiter | None, *, raise_errors: bool = True
+) -> Flow[httpx.Response]:
+    """Send one request through the throttle, retrying what the retry table allows.
+
+    With ``raise_errors=False`` an error answer that is not retried (or that exhausted its
+    retries) is returned rather than raised: a proxy passes Coupa's status through as is.
+    """
     attempt = 0
     while True:
         attempt += 1
@@ -121,5 +127,7 @@ def send_flow(request: httpx.Request, retry: RetryPolicy, limiter: RateLimiter |
             limiter.on_throttled(error.retry_after)
         decision = retry.decide(request.method, attempt, response=response)
         if not decision.retry:
+            if not raise_errors:
+                return response
             raise error
         yield Sleep(decision.delay)

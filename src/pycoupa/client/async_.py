@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from pycoupa.client._base import CoreClient
+from pycoupa.client._base import CoreClient, astream_xml_collections
 from pycoupa.client._pipeline import Flow, run_async
 from pycoupa.client.config import ClientOptions, build_settings
 from pycoupa.client.resources import AsyncResource, ResourceFlows
@@ -31,7 +31,11 @@ class AsyncCoupa(CoreClient):
         super().__init__(build_settings(opts))
         self.options = opts
         self._http = httpx.AsyncClient(
-            transport=transport, timeout=opts.timeout, auth=opts.auth, follow_redirects=False
+            transport=transport,
+            timeout=opts.timeout,
+            auth=opts.auth,
+            follow_redirects=False,
+            event_hooks={"response": [astream_xml_collections]},  # XML pages parsed as they arrive
         )
 
     def __repr__(self) -> str:

@@ -56,11 +56,12 @@ class ResourceFlows:
         if not self.core.settings.models or data is None:
             return data
         from pycoupa.client.models import model_for
+        from pycoupa.client.models._fast import validate, validate_page
 
         model = model_for(self.resource.name)
         if isinstance(data, list):
-            return [model.model_validate(d) for d in data]
-        return model.model_validate(data) if isinstance(data, Mapping) else data
+            return validate_page(model, data)
+        return validate(model, data) if isinstance(data, Mapping) else data
 
     # -- flows ----------------------------------------------------------------------------------
     def list_flow(self, filters: Mapping[str, Any], **options: Any) -> Flow[Any]:
@@ -74,10 +75,16 @@ class ResourceFlows:
         return Pager(base=args.pairs, page_size=page_size, mode=mode)
 
     def page_flow(self, pager: Pager) -> Flow[Page]:
+        """The next page of an iteration, its records parsed (models unless ``models=False``).
+
+        Parsing here, as soon as the page has arrived, frees the decoded dicts at once; in a full
+        pull, what waits for the caller is then the finished records.
+        """
         op = find_operation(self.resource, "list")
         pairs = pager.next_pairs()
         assert pairs is not None
         page = yield from page_flow(self.core, self._path(op), pairs)
+        page = Page(self.parse(page.records))
         pager.feed(page)
         return page
 
@@ -187,8 +194,7 @@ class SyncResource:
 
     def _iter(self, pager: Pager) -> Iterator[Any]:
         while not pager.done:
-            page = self._client._run(self._flows.page_flow(pager))
-            yield from self._flows.parse(page.records)
+            yield from self._client._run(self._flows.page_flow(pager)).records
 
     def _full_pull(self, filters: dict[str, Any], page_size: int, count: int, fields: Any) -> Iterator[Any]:
         bounds = self._client._run(self._flows.bounds_flow(filters))
@@ -230,7 +236,7 @@ class SyncResource:
                     elif isinstance(item, BaseException):
                         raise item
                     else:
-                        yield from self._flows.parse(item)
+                        yield from item
             finally:
                 stop.set()
 
@@ -295,7 +301,7 @@ class AsyncResource:
     async def _iter(self, pager: Pager) -> AsyncIterator[Any]:
         while not pager.done:
             page = await self._client._run(self._flows.page_flow(pager))
-            for record in self._flows.parse(page.records):
+            for record in page.records:
                 yield record
 
     async def _full_pull(self, filters: dict[str, Any], page_size: int, count: int, fields: Any) -> AsyncIterator[Any]:
@@ -326,7 +332,7 @@ class AsyncResource:
                 elif isinstance(item, BaseException):
                     raise item
                 else:
-                    for record in self._flows.parse(item):
+                    for record in item:
                         yield record
         finally:
             for task in tasks:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from pycoupa.client._base import CoreClient
+from pycoupa.client._base import CoreClient, stream_xml_collections
 from pycoupa.client._pipeline import Flow, run_sync
 from pycoupa.client.config import ClientOptions, build_settings
 from pycoupa.client.resources import ResourceFlows, SyncResource
@@ -34,7 +34,13 @@ class Coupa(CoreClient):
         opts = ClientOptions.from_kwargs(instance_url, client_id, client_secret, scopes, options)
         super().__init__(build_settings(opts))
         self.options = opts
-        self._http = httpx.Client(transport=transport, timeout=opts.timeout, auth=opts.auth, follow_redirects=False)
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=opts.timeout,
+            auth=opts.auth,
+            follow_redirects=False,
+            event_hooks={"response": [stream_xml_collections]},  # XML pages parsed as they arrive
+        )
 
     def __repr__(self) -> str:
         return f"Coupa({self.settings.instance_url!r}, client_id={self.options.client_id!r})"

@@ -42,6 +42,7 @@ from pycoupa.wire.values import TaggedList, singularize
 NO_RESULTS = "No results match your search criteria."
 JSON = "application/json"
 XML = "application/xml"
+NARROWED = ("limited", "shallow")  # return_object values that render less than everything
 
 
 assert behaviours  # imported for its registrations
@@ -278,9 +279,13 @@ class Emulator:
         definition = result.definition or call.definition
         if call.query.return_object == "none" and call.op.method != "GET":
             return Response(b"", result.status, headers=headers)
+        full_json = call.fmt == JSON and call.query.fields is None and call.query.return_object not in NARROWED
         if result.records is not None:
             if not result.records and call.fmt == XML:
                 return self._error(CoupaError(404, [NO_RESULTS]), XML)
+            if full_json:  # what integrations pull page after page: straight to bytes, cached
+                body = self.renderer.full_json(definition, result.records)
+                return Response(body, result.status, headers=headers, media_type=JSON)
             tree = self.renderer.render_many(
                 definition,
                 result.records,
@@ -290,6 +295,9 @@ class Emulator:
             )
             return self._tree(tree, definition, call, result.status, headers, collection=True)
         if result.record is not None:
+            if full_json:
+                body = self.renderer.full_json(definition, [result.record])[1:-1]
+                return Response(body, result.status, headers=headers, media_type=JSON)
             tree1 = self.renderer.render_one(
                 definition,
                 result.record,

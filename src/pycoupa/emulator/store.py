@@ -28,10 +28,21 @@ _SAFE = re.compile(r"[^A-Za-z0-9_]")
 
 # Fields indexed in every table that has them: the ones integrations poll and filter on.
 INDEXED_FIELDS = ("updated-at", "created-at", "status", "exported")
+# Flags that integrations combine with ``updated-at[gt]`` while paging by id
+# (``status=approved&updated-at[gt]=...&id[gt]=...``): their index is (flag, id, updated-at), so
+# the rows the updated-at bound rejects are skipped inside the index, without reading a document.
+COVERED_BY_UPDATED_AT = ("status", "exported")
+_READS = ("SELECT", "PRAGMA", "EXPLAIN")
 
 
 def table_name(definition: str) -> str:
     return "r_" + _SAFE.sub("_", definition)
+
+
+def _json_path(field: str) -> str:
+    """The expression filters use for a document field (query_sql writes it the same way, so
+    that SQLite matches it with the index)."""
+    return f"json_extract(doc, '$.\"{field}\"')"
 
 
 def _decimal_collation(a: str, b: str) -> int:
@@ -75,8 +86,11 @@ class Store:
         self._conn.create_function("iends", 2, _iends, deterministic=True)
         self._tables: set[str] = self._existing_tables()
         self._in_tx = 0
-        # Bumped whenever record data may have changed; caches of rendered records compare it.
+        # Caches of rendered records follow the data through ``watch`` callbacks naming each
+        # record written, and ``generation``, bumped when records may have changed in a way not
+        # reported record by record (a rollback, a wipe, a raw write statement): it empties them.
         self.generation = 0
+        self._watchers: list[Callable[[str, Iterable[int]], None]] = []
         # Which JSON fields to index when a record table is first created (set by the emulator).
         self.index_fields: Callable[[str], Iterable[str]] = lambda definition: ()
         self._init_meta()
@@ -88,6 +102,24 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    # -- change tracking -----------------------------------------------------------------------
+    def watch(self, callback: Callable[[str, Iterable[int]], None]) -> None:
+        """Call ``callback(definition, ids)`` after records are inserted, updated or deleted."""
+        self._watchers.append(callback)
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held by every statement and by a whole transaction; watchers run under it. A cache that
+        reads and stores while holding it cannot keep what a concurrent write made stale."""
+        return self._lock
+
+    def _changed(self, definition: str, ids: Iterable[int]) -> None:
+        for callback in self._watchers:
+            callback(definition, ids)
+
+    def _everything_changed(self) -> None:
+        self.generation += 1
 
     # -- transactions --------------------------------------------------------------------------
     @contextmanager
@@ -106,15 +138,19 @@ class Store:
                     self._conn.execute("ROLLBACK")
                     # DDL rolls back too: forget tables this transaction created.
                     self._tables = self._existing_tables()
-                    self.generation += 1
+                    self._everything_changed()
                 raise
             self._in_tx -= 1
             if outer:
                 self._conn.execute("COMMIT")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Raw SQL. A statement that is not a read may change any record: caches start over."""
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+            rows = self._conn.execute(sql, params).fetchall()
+            if not sql.lstrip()[:7].upper().startswith(_READS):
+                self._everything_changed()
+            return rows
 
     # -- record tables -------------------------------------------------------------------------
     def ensure_table(self, definition: str) -> str:
@@ -128,12 +164,17 @@ class Store:
                 f'CREATE TABLE IF NOT EXISTS "{name}" (id INTEGER PRIMARY KEY AUTOINCREMENT, '
                 "parent_res TEXT, parent_id INTEGER, doc TEXT NOT NULL)"
             )
-            self._conn.execute(f'CREATE INDEX IF NOT EXISTS "{name}_parent" ON "{name}"(parent_res, parent_id)')
+            # Partial: only records of nested collections have a parent (most records have none).
+            self._conn.execute(
+                f'CREATE INDEX IF NOT EXISTS "{name}_parent" ON "{name}"(parent_res, parent_id) '
+                "WHERE parent_id IS NOT NULL"
+            )
             for f in indexed:
                 col = _SAFE.sub("_", f)
-                self._conn.execute(
-                    f'CREATE INDEX IF NOT EXISTS "{name}_{col}" ON "{name}"(json_extract(doc, \'$."{f}"\'), id)'
-                )
+                columns = f"{_json_path(f)}, id"
+                if f in COVERED_BY_UPDATED_AT and "updated-at" in indexed:
+                    columns += f", {_json_path('updated-at')}"
+                self._conn.execute(f'CREATE INDEX IF NOT EXISTS "{name}_{col}" ON "{name}"({columns})')
             self._tables.add(name)
         return name
 
@@ -145,7 +186,6 @@ class Store:
         record_id: int | None = None,
         parent: tuple[str, int] | None = None,
     ) -> int:
-        self.generation += 1
         name = table_name(definition)
         if name not in self._tables:
             self.ensure_table(definition)
@@ -157,10 +197,10 @@ class Store:
             new_id = int(cur.lastrowid or 0)
             doc["id"] = new_id
             self._conn.execute(f'UPDATE "{name}" SET doc = ? WHERE id = ?', (orjson.dumps(doc).decode(), new_id))
+            self._changed(definition, (new_id,))
         return new_id
 
     def insert_many(self, definition: str, docs: Sequence[dict[str, Any]]) -> None:
-        self.generation += 1
         """Bulk insert of documents that already carry their ids (used by the data generator)."""
         name = self.ensure_table(definition)
         with self._lock:
@@ -168,19 +208,20 @@ class Store:
                 f'INSERT INTO "{name}" (id, parent_res, parent_id, doc) VALUES (?, NULL, NULL, ?)',
                 [(d["id"], orjson.dumps(d).decode()) for d in docs],
             )
+            self._changed(definition, [d["id"] for d in docs])
 
     def update(self, definition: str, record_id: int, doc: dict[str, Any]) -> None:
-        self.generation += 1
         name = table_name(definition)
         with self._lock:
             self._conn.execute(f'UPDATE "{name}" SET doc = ? WHERE id = ?', (orjson.dumps(doc).decode(), record_id))
+            self._changed(definition, (record_id,))
 
     def delete(self, definition: str, record_id: int) -> None:
-        self.generation += 1
         name = table_name(definition)
         if name in self._tables:
             with self._lock:
                 self._conn.execute(f'DELETE FROM "{name}" WHERE id = ?', (record_id,))
+                self._changed(definition, (record_id,))
 
     def get(self, definition: str, record_id: int) -> dict[str, Any] | None:
         name = table_name(definition)
@@ -214,6 +255,20 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 for rid, doc in self._conn.execute(f'SELECT id, doc FROM "{name}" WHERE id IN ({marks})', chunk):
                     out[rid] = orjson.loads(doc)
+        return out
+
+    def existing(self, definition: str, ids: Iterable[int]) -> set[int]:
+        """Which of these ids have a record (no document is read)."""
+        name = table_name(definition)
+        wanted = sorted({i for i in ids if isinstance(i, int)})
+        if not wanted or name not in self._tables:
+            return set()
+        out: set[int] = set()
+        with self._lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                out.update(r[0] for r in self._conn.execute(f'SELECT id FROM "{name}" WHERE id IN ({marks})', chunk))
         return out
 
     def select(
@@ -316,7 +371,6 @@ class Store:
             return [orjson.loads(r[0]) for r in self._conn.execute(f"SELECT doc FROM {table}")]
 
     def wipe(self) -> None:
-        self.generation += 1
         """Drop every table: the instance becomes brand new (reset)."""
         with self._lock:
             for name in list(self._tables):
@@ -324,6 +378,7 @@ class Store:
             self._tables.clear()
             self._conn.execute("DELETE FROM sqlite_sequence") if self._has_sequence() else None
             self._init_meta()
+            self._everything_changed()
 
     def _has_sequence(self) -> bool:
         row = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'").fetchone()

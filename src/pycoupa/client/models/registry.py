@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from pycoupa.client.models._base import CoupaModel, CoupaRecord
+from pycoupa.client.models._fast import validate
 from pycoupa.client.models.accounts import Account, AccountType
 from pycoupa.client.models.addresses import Address, RemitToAddress
 from pycoupa.client.models.approvals import Approval
@@ -149,7 +150,7 @@ def parse_record(model: type[M], data: Mapping[str, Any]) -> M:
     """
     if not isinstance(data, Mapping):
         raise NotARecordError(f"expected a record (mapping), got {type(data).__name__}")
-    return model.model_validate(data)
+    return validate(model, data)  # model.model_validate(data), built faster (see _fast)
 
 
 def parse_records(model: type[M], data: Iterable[Mapping[str, Any]]) -> list[M]:

@@ -1,0 +1,1 @@
+"""The unified API server: integrated accounts, a credential vault, unified reads and the proxy."""

@@ -1,0 +1,306 @@
+"""The unified API server's HTTP surface (FastAPI). Routes are thin: the work is in
+``platform.py`` (accounts, keys, vault), ``unified/engine.py`` (unified reads) and ``proxy.py``."""
+
+# No ``from __future__ import annotations``: FastAPI reads the route signatures' annotations,
+# and the dependency aliases below are local to create_app.
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field, SecretStr, field_validator
+
+from pycoupa.client._base import check_instance_url
+from pycoupa.client.errors import AuthenticationError, ConfigurationError, InvalidClientError, InvalidGrantError
+from pycoupa.server import errors, proxy
+from pycoupa.server.capabilities import capabilities
+from pycoupa.server.connections import Credentials, TransportFactory
+from pycoupa.server.errors import APIError, from_coupa
+from pycoupa.server.limits import retry_after_header
+from pycoupa.server.platform import NEEDS_REAUTH, Platform, Principal, account_view, check_scopes
+from pycoupa.server.settings import ServerSettings
+from pycoupa.server.tables import IntegratedAccount
+from pycoupa.server.unified import engine
+
+T = TypeVar("T")
+JSON = "application/json"
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type=JSON)
+
+
+class AccountIn(BaseModel):
+    instance_url: str = Field(description="https://<instance>.coupahost.com (http only for loopback)")
+    client_id: str = Field(min_length=1, max_length=200)
+    client_secret: SecretStr
+    scopes: list[str] = Field(min_length=1)
+    label: str | None = Field(default=None, max_length=200)
+
+    @field_validator("instance_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        try:
+            return check_instance_url(value)
+        except ConfigurationError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class AccountPatch(BaseModel):
+    instance_url: str | None = None
+    client_id: str | None = Field(default=None, min_length=1, max_length=200)
+    client_secret: SecretStr | None = None
+    scopes: list[str] | None = None
+    label: str | None = Field(default=None, max_length=200)
+
+    @field_validator("instance_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_instance_url(value)
+        except ConfigurationError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class KeyIn(BaseModel):
+    name: str = Field(default="", max_length=200)
+
+
+bearer = HTTPBearer(auto_error=False, description="A pycoupa API key: `Authorization: Bearer pck_...`")
+
+
+def create_app(
+    settings: ServerSettings | None = None,
+    *,
+    transport_factory: TransportFactory | None = None,
+    platform: Platform | None = None,
+) -> FastAPI:
+    from pycoupa.server.unified.registry import RESOURCES
+
+    settings = settings or ServerSettings.load()
+    # A platform passed in is started and closed by the caller (tests drive the app in-process,
+    # where no lifespan runs); otherwise the lifespan builds one.
+    state: dict[str, Platform] = {"platform": platform} if platform is not None else {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if platform is not None:
+            yield
+            return
+        p = Platform(settings, transport_factory=transport_factory)
+        await p.start()
+        state["platform"] = p
+        try:
+            yield
+        finally:
+            await p.aclose()
+
+    app = FastAPI(
+        title="pycoupa unified API",
+        version="0.1.0",
+        description="Unified Accounting and User Directory APIs, a 1:1 proxy and integrated accounts over Coupa.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+
+    def get_platform() -> Platform:
+        return state["platform"]
+
+    async def principal(
+        request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> Principal:
+        p = state["platform"]
+        if creds is None or creds.scheme.lower() != "bearer":
+            raise APIError(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'", None,
+                           headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        who = await p.authenticate(creds.credentials)
+        if who is None:
+            raise APIError(401, "unauthorized", "the API key is unknown or revoked", None,
+                           headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        wait = await p.key_limiter.check(who.key_id)
+        if wait > 0:
+            raise APIError(429, "rate_limited", "too many requests for this API key", {"limit": "api_key"},
+                           headers={"Retry-After": retry_after_header(wait)})  # fmt: skip
+        return who
+
+    Auth = Annotated[Principal, Depends(principal)]
+    PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+    async def account_for(p: Platform, who: Principal, account_id: str | None) -> IntegratedAccount:
+        if not account_id:
+            raise APIError(
+                400, "bad_request", "integrated_account_id is required", {"parameter": "integrated_account_id"}
+            )
+        row = await p.get_account(who.tenant_id, account_id)
+        if row.status == NEEDS_REAUTH:
+            raise APIError(403, "needs_reauth", "the integrated account needs new credentials (PATCH them)",
+                           {"integrated_account_id": row.id, "status": row.status})  # fmt: skip
+        wait = await p.account_limiter.check(row.id)
+        if wait > 0:
+            raise APIError(429, "rate_limited", "too many requests for this integrated account",
+                           {"limit": "integrated_account", "integrated_account_id": row.id},
+                           headers={"Retry-After": retry_after_header(wait)})  # fmt: skip
+        return row
+
+    async def calling_coupa(p: Platform, row: IntegratedAccount, call: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await call()
+        except (AuthenticationError, InvalidClientError, InvalidGrantError) as exc:
+            # The SDK already re-minted once and replayed: Coupa refuses these credentials.
+            await p.set_status(row.id, NEEDS_REAUTH, "Coupa refused the credentials")
+            raise from_coupa(exc) from None
+
+    def client_of(p: Platform, row: IntegratedAccount) -> Any:
+        return p.pool.get(row.id, row.credentials_version, lambda: p.credentials(row))
+
+    # -- platform ---------------------------------------------------------------------------------
+    @app.get("/health", tags=["platform"])
+    async def health() -> Response:
+        return json_response({"status": "ok"})
+
+    @app.post("/keys", tags=["platform"], status_code=201)
+    async def create_key(body: KeyIn, who: Auth, p: PlatformDep) -> Response:
+        row, key = await p.create_key(who.tenant_id, body.name)
+        return json_response({"id": row.id, "key": key, "prefix": row.prefix, "name": row.name,
+                              "created_at": row.created_at.isoformat()}, 201)  # fmt: skip
+
+    @app.get("/keys", tags=["platform"])
+    async def list_keys(who: Auth, p: PlatformDep) -> Response:
+        rows = await p.list_keys(who.tenant_id)
+        return json_response({"result": [
+            {"id": r.id, "prefix": r.prefix, "name": r.name, "created_at": r.created_at.isoformat(),
+             "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None} for r in rows
+        ]})  # fmt: skip
+
+    @app.delete("/keys/{key_id}", tags=["platform"])
+    async def revoke_key(key_id: str, who: Auth, p: PlatformDep) -> Response:
+        if not await p.revoke_key(who.tenant_id, key_id):
+            raise APIError(404, "not_found", f"no active API key {key_id!r}", None)
+        return json_response({"id": key_id})
+
+    # -- integrated accounts ----------------------------------------------------------------------
+    @app.post("/integrated-accounts", tags=["integrated accounts"], status_code=201)
+    async def create_account(body: AccountIn, who: Auth, p: PlatformDep) -> Response:
+        creds = Credentials(body.instance_url, body.client_id, body.client_secret.get_secret_value(),
+                            check_scopes(body.scopes))  # fmt: skip
+        row = await p.create_account(who.tenant_id, creds, body.label or "")
+        return json_response(account_view(row), 201)
+
+    @app.get("/integrated-accounts", tags=["integrated accounts"])
+    async def list_accounts(who: Auth, p: PlatformDep) -> Response:
+        rows = await p.list_accounts(who.tenant_id)
+        return json_response({"result": [account_view(r) for r in rows], "next_cursor": None,
+                              "result_count": len(rows)})  # fmt: skip
+
+    @app.get("/integrated-accounts/{account_id}", tags=["integrated accounts"])
+    async def get_account(account_id: str, who: Auth, p: PlatformDep) -> Response:
+        return json_response(account_view(await p.get_account(who.tenant_id, account_id, fresh=True)))
+
+    @app.patch("/integrated-accounts/{account_id}", tags=["integrated accounts"])
+    async def update_account(account_id: str, body: AccountPatch, who: Auth, p: PlatformDep) -> Response:
+        changes: dict[str, Any] = body.model_dump(exclude_none=True)
+        if body.client_secret is not None:
+            changes["client_secret"] = body.client_secret.get_secret_value()
+        if body.scopes is not None:
+            changes["scopes"] = list(check_scopes(body.scopes))
+        if not changes:
+            raise APIError(400, "bad_request", "nothing to change: give instance_url, client_id, client_secret, "
+                           "scopes or label", None)  # fmt: skip
+        return json_response(account_view(await p.update_account(who.tenant_id, account_id, changes)))
+
+    @app.post("/integrated-accounts/{account_id}/validate", tags=["integrated accounts"])
+    async def validate_account(account_id: str, who: Auth, p: PlatformDep) -> Response:
+        return json_response(account_view(await p.revalidate(who.tenant_id, account_id)))
+
+    @app.delete("/integrated-accounts/{account_id}", tags=["integrated accounts"])
+    async def delete_account(account_id: str, who: Auth, p: PlatformDep) -> Response:
+        await p.delete_account(who.tenant_id, account_id)
+        return json_response({"id": account_id})
+
+    @app.get("/integrated-accounts/{account_id}/capabilities", tags=["integrated accounts"])
+    async def account_capabilities(account_id: str, who: Auth, p: PlatformDep) -> Response:
+        row = await p.get_account(who.tenant_id, account_id, fresh=True)
+        return json_response({"integrated_account_id": row.id, "status": row.status, **capabilities(row.scopes)})
+
+    # -- unified ----------------------------------------------------------------------------------
+    def add_unified(model: str, name: str) -> None:
+        spec = RESOURCES[(model, name)]
+        filters = ", ".join(spec.filter_names) or "none"
+
+        async def list_route(
+            request: Request,
+            who: Auth,
+            p: PlatformDep,
+            integrated_account_id: Annotated[str, Query()],
+            limit: Annotated[int, Query(ge=1, le=engine.MAX_LIMIT)] = engine.DEFAULT_LIMIT,
+            next_cursor: Annotated[str | None, Query()] = None,
+            include_remote_data: Annotated[bool, Query()] = False,
+        ) -> Response:
+            row = await account_for(p, who, integrated_account_id)
+            parsed = engine.parse_list_request(spec, list(request.query_params.multi_items()))
+            client = client_of(p, row)
+            body = await calling_coupa(p, row, lambda: engine.list_records(client, spec, parsed, p.signer, row.id))
+            return json_response(body)
+
+        async def get_route(
+            record_id: str,
+            who: Auth,
+            p: PlatformDep,
+            integrated_account_id: Annotated[str, Query()],
+            include_remote_data: Annotated[bool, Query()] = False,
+        ) -> Response:
+            row = await account_for(p, who, integrated_account_id)
+            client = client_of(p, row)
+            body = await calling_coupa(p, row, lambda: engine.get_record(client, spec, record_id, include_remote_data))
+            return json_response(body)
+
+        tag = f"unified {model}"
+        app.add_api_route(
+            f"/unified/{model}/{name}", list_route, methods=["GET"], tags=[tag], name=f"list {model} {name}",
+            description=f"{spec.description}\n\nFilters: {filters}; `remote_query[<attr>]` passes raw Coupa filters.",
+        )  # fmt: skip
+        app.add_api_route(
+            f"/unified/{model}/{name}/{{record_id}}", get_route, methods=["GET"], tags=[tag],
+            name=f"get {model} {name}",
+        )  # fmt: skip
+
+    for model, name in sorted(RESOURCES):
+        add_unified(model, name)
+
+    @app.get("/unified/{model}/{name}", include_in_schema=False)
+    async def unknown_unified(model: str, name: str) -> Response:
+        known = sorted(f"{m}/{n}" for m, n in RESOURCES)
+        raise APIError(404, "not_found", f"no unified resource {model}/{name}; known: {', '.join(known)}", None)
+
+    # -- proxy ------------------------------------------------------------------------------------
+    async def proxy_route(request: Request, who: Auth, p: PlatformDep) -> Response:
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        raw_text = raw.decode("latin-1").split("?", 1)[0]
+        prefix = "/proxy/"
+        if not raw_text.startswith(prefix):
+            raise APIError(400, "invalid_proxy_path", "the proxy path must follow /proxy/", None)
+        path = proxy.check_path(raw_text[len(prefix) :])
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "integrated_account_id"]
+        account_id = request.query_params.get("integrated_account_id") or request.headers.get("x-integrated-account-id")
+        row = await account_for(p, who, account_id)
+        client = client_of(p, row)
+        body = await request.body()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        answer = await calling_coupa(p, row, lambda: proxy.forward(
+            client, row.instance_url, request.method, path, query, headers, body))  # fmt: skip
+        if answer.status_code == 401:
+            await p.set_status(row.id, NEEDS_REAUTH, "Coupa answered 401 after a fresh token")
+        return Response(answer.content, status_code=answer.status_code, headers=proxy.response_headers(answer))
+
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        app.add_api_route(
+            "/proxy/{path:path}", proxy_route, methods=[method], tags=["proxy"], name=f"proxy {method}",
+            operation_id=f"proxy_{method.lower()}",
+            description="Forwards 1:1 to the account's Coupa /api/{path}; give integrated_account_id.",
+        )  # fmt: skip
+    return app

@@ -1,0 +1,172 @@
+"""One error shape for every answer that is not a success.
+
+``{"status_code", "error", "message", "details"}``, plus ``remote_error`` (Coupa's status and
+parsed body) when Coupa caused it. Messages never carry secrets: Coupa errors reach here already
+redacted by the SDK, and nothing here formats credentials.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pycoupa.client.errors import (
+    AuthenticationError,
+    CoupaAPIError,
+    CoupaError,
+    CoupaTimeoutError,
+    CoupaTransportError,
+    NotFoundError,
+    OAuthError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    ValidationError,
+)
+from pycoupa.server.limits import retry_after_header
+
+
+class APIError(Exception):
+    def __init__(
+        self,
+        status_code: int,
+        error: str,
+        message: str,
+        details: Any = None,
+        *,
+        remote_error: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.error = error
+        self.message = message
+        self.details = details
+        self.remote_error = remote_error
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "status_code": self.status_code,
+            "error": self.error,
+            "message": self.message,
+            "details": self.details,
+        }
+        if self.remote_error is not None:
+            out["remote_error"] = self.remote_error
+        return out
+
+    def response(self) -> Response:
+        return Response(
+            orjson.dumps(self.body()), status_code=self.status_code, media_type="application/json", headers=self.headers
+        )
+
+
+def remote_error_of(exc: CoupaError) -> dict[str, Any] | None:
+    if isinstance(exc, CoupaAPIError):
+        body: Any = exc.body.decode("utf-8", "replace") if exc.body else None
+        if body and "json" in exc.headers.get("content-type", ""):
+            try:
+                body = orjson.loads(exc.body)
+            except orjson.JSONDecodeError:
+                pass
+        return {"status_code": exc.status, "messages": exc.messages, "body": body}
+    if isinstance(exc, OAuthError):
+        return {"status_code": exc.status, "error": exc.error, "description": exc.description}
+    return None
+
+
+def from_coupa(exc: CoupaError) -> APIError:
+    """The server's answer for an error Coupa (or the way to it) caused."""
+    remote = remote_error_of(exc)
+    if isinstance(exc, RateLimitedError):
+        wait = exc.retry_after or 1.0
+        return APIError(
+            429, "remote_rate_limited", "Coupa is rate limiting this instance; retry later", None,
+            remote_error=remote, headers={"Retry-After": retry_after_header(wait)},
+        )  # fmt: skip
+    if isinstance(exc, NotFoundError):
+        return APIError(404, "not_found", "Coupa has no such record", None, remote_error=remote)
+    if isinstance(exc, PermissionDeniedError):
+        return APIError(
+            403, "remote_forbidden", "the integrated account's scopes do not allow this call",
+            {"missing_scopes": exc.missing_scopes}, remote_error=remote,
+        )  # fmt: skip
+    if isinstance(exc, AuthenticationError | OAuthError):
+        return APIError(
+            403, "needs_reauth", "Coupa refused the integrated account's credentials; update them", None,
+            remote_error=remote,
+        )  # fmt: skip
+    if isinstance(exc, ValidationError):
+        status = exc.status if exc.status in (400, 422) else 422
+        return APIError(status, "remote_validation_error", "; ".join(exc.messages) or "Coupa refused the request",
+                        {"messages": exc.messages}, remote_error=remote)  # fmt: skip
+    if isinstance(exc, ServerError):
+        return APIError(502, "remote_server_error", f"Coupa answered {exc.status}", None, remote_error=remote)
+    if isinstance(exc, CoupaTimeoutError):
+        return APIError(504, "remote_timeout", "Coupa did not answer in time", None)
+    if isinstance(exc, CoupaTransportError):
+        return APIError(502, "remote_unreachable", f"could not reach Coupa: {exc}", None)
+    if isinstance(exc, CoupaAPIError):
+        status = exc.status if 400 <= exc.status < 500 else 502
+        text = "; ".join(exc.messages) or f"Coupa answered {exc.status}"
+        return APIError(status, "remote_error", text, None, remote_error=remote)
+    return APIError(400, "bad_request", str(exc), None)
+
+
+_STATUS_ERROR = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def install(app: FastAPI) -> None:
+    async def api_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, APIError)
+        return exc.response()
+
+    async def http_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        return APIError(
+            exc.status_code, _STATUS_ERROR.get(exc.status_code, "error"), str(exc.detail), None,
+            headers=dict(exc.headers or {}),
+        ).response()  # fmt: skip
+
+    async def validation_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        problems = [
+            {"location": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()
+        ]
+        text = "; ".join(f"{p['location']}: {p['problem']}" for p in problems)
+        return APIError(400, "bad_request", f"invalid request: {text}", problems).response()
+
+    async def coupa_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, CoupaError)
+        return from_coupa(exc).response()
+
+    async def unexpected(_: Request, exc: Exception) -> Response:
+        # The class name only: an exception's text could hold anything.
+        return JSONResponse(
+            {"status_code": 500, "error": "internal_error", "message": f"internal error ({type(exc).__name__})",
+             "details": None},
+            status_code=500,
+        )  # fmt: skip
+
+    app.add_exception_handler(APIError, api_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(CoupaError, coupa_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,1 @@
+"""Unified Accounting and User Directory models over Coupa: specs, mappers and the list engine."""

@@ -1,0 +1,294 @@
+"""Unified list and get over Coupa: filters -> Coupa conditions, keyset cursors, concurrent pages.
+
+A list call with ``limit`` L asks Coupa for ceil(L/50) pages at once, all anchored on the same
+keyset position (``id[gt]=<last id>``, ordered by id) at offsets 0, 50, 100...: the pages come
+back concurrently within the instance's rate budget, and the cursor records the last id
+returned, so the next call resumes exactly there. New Coupa records get higher ids, so inserts
+during a call land after the anchor's window and never shift it; a record deleted during the
+call can at worst shift one later record out of that call's window, and it is then returned by
+the next call (ids are deduplicated and kept in order, so nothing is returned twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pycoupa.client import query as client_query
+from pycoupa.client._base import MAX_PAGE, find_operation, member_path, page_flow
+from pycoupa.client.async_ import AsyncCoupa
+from pycoupa.server.cursor import CursorError, CursorSigner, Position, request_digest
+from pycoupa.server.errors import APIError
+from pycoupa.server.unified.registry import coupa_conditions
+from pycoupa.server.unified.spec import OPERATORS, Source, UnifiedFilter, UnifiedResource
+from pycoupa.wire.query import Condition, FieldSpec, build_query, format_fields
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+# Query parameters every unified list takes, besides the resource's own filters.
+COMMON = ("integrated_account_id", "limit", "next_cursor", "include_remote_data")
+_FILTER_KEY = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)(?:\[(?P<op>[a-z_]+)\])?$")
+_REMOTE_KEY = re.compile(r"^remote_query\[(?P<attr>[A-Za-z0-9_\-]+)\](?P<rest>(?:\[[A-Za-z0-9_\-]+\])*)$")
+_BOOL = {"true": True, "false": False, "1": True, "0": False}
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    limit: int
+    cursor: str | None
+    include_remote_data: bool
+    filters: tuple[tuple[str, str, str], ...]  # (name, op, raw value)
+    remote_query: tuple[tuple[str, str], ...]  # raw Coupa pairs
+
+
+def parse_bool(name: str, value: str) -> bool:
+    found = _BOOL.get(value.strip().lower())
+    if found is None:
+        raise APIError(400, "bad_request", f"{name} must be true or false, got {value!r}", {"parameter": name})
+    return found
+
+
+def parse_list_request(resource: UnifiedResource, params: Sequence[tuple[str, str]]) -> ListRequest:
+    limit, cursor, include = DEFAULT_LIMIT, None, False
+    filters: list[tuple[str, str, str]] = []
+    remote: list[tuple[str, str]] = []
+    supported = resource.filter_names
+    seen: set[str] = set()
+    for key, value in params:
+        if key in seen and not key.startswith("remote_query["):
+            raise APIError(400, "bad_request", f"parameter {key!r} is given twice", {"parameter": key})
+        seen.add(key)
+        if key == "integrated_account_id":
+            continue
+        if key == "limit":
+            if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+                raise APIError(400, "bad_request", f"limit must be 1..{MAX_LIMIT}, got {value!r}", {"parameter": key})
+            limit = int(value)
+        elif key == "next_cursor":
+            cursor = value or None
+        elif key == "include_remote_data":
+            include = parse_bool(key, value)
+        elif key.startswith("remote_query"):
+            m = _REMOTE_KEY.match(key)
+            if not m:
+                raise APIError(
+                    400, "bad_request", f"{key!r}: write remote_query[<coupa attribute>][<operator>]=value",
+                    {"parameter": key},
+                )  # fmt: skip
+            remote.append((m["attr"] + m["rest"], value))
+        else:
+            m = _FILTER_KEY.match(key)
+            name, op = (m["name"], m["op"] or "eq") if m else (key, "eq")
+            if m is None or name not in supported:
+                raise APIError(
+                    400, "unsupported_filter",
+                    f"{key!r} is not a filter of {resource.model}/{resource.name}; supported: "
+                    f"{', '.join(supported) or 'none'} (and remote_query[...] for raw Coupa filters)",
+                    {"parameter": key, "supported_filters": supported, "common_parameters": list(COMMON)},
+                )  # fmt: skip
+            if op not in OPERATORS:
+                raise APIError(
+                    400, "bad_request", f"{key!r}: unknown operator {op!r}; operators: {', '.join(sorted(OPERATORS))}",
+                    {"parameter": key},
+                )  # fmt: skip
+            filters.append((name, op, value))
+    return ListRequest(limit, cursor, include, tuple(filters), tuple(remote))
+
+
+def _check_values(f: UnifiedFilter, values: list[str], key: str) -> list[str]:
+    """``values`` checked for the filter's kind (booleans spelt as Coupa does)."""
+    out: list[str] = []
+    for v in values:
+        if f.kind == "datetime":
+            try:
+                datetime.fromisoformat(v.replace("Z", "+00:00"))
+            except ValueError:
+                raise APIError(
+                    400, "bad_request", f"{key}: {v!r} is not an ISO 8601 date or datetime", {"parameter": key}
+                ) from None
+        elif f.kind == "int":
+            if not v.lstrip("-").isdigit():
+                raise APIError(400, "bad_request", f"{key}: {v!r} is not an integer", {"parameter": key})
+        elif f.kind == "bool":
+            v = "true" if parse_bool(key, v) else "false"
+        out.append(v)
+    return out
+
+
+def conditions_for(source: Source, request: ListRequest) -> list[Condition] | None:
+    """The Coupa conditions of ``request`` for one source; None when the source cannot match."""
+    out: list[Condition] = []
+    for name, op, raw in request.filters:
+        f = source.filters.get(name)
+        if f is None:
+            return None
+        key = f"{name}[{op}]" if op != "eq" else name
+        # Only [in] takes a list; a comma in any other value is part of it ("Acme, Inc.").
+        values = _check_values(f, raw.split(",") if op == "in" else [raw], key)
+        try:
+            out.extend(coupa_conditions(f, op, values))
+        except ValueError as exc:
+            raise APIError(400, "bad_request", f"{key}: {exc}", {"parameter": key}) from None
+    return out
+
+
+_FIELD_SPECS: dict[int, FieldSpec | None] = {}
+
+
+def _field_spec(source: Source) -> FieldSpec | None:
+    key = id(source)
+    if key not in _FIELD_SPECS:
+        _FIELD_SPECS[key] = client_query.fields_spec(list(source.fields)) if source.fields else None
+    return _FIELD_SPECS[key]
+
+
+def _with_id(spec: FieldSpec | None) -> FieldSpec | None:
+    if spec is None or "id" in spec:
+        return spec
+    return {"id": None, **spec}
+
+
+def selected_sources(resource: UnifiedResource, request: ListRequest) -> list[int]:
+    wanted = None
+    if resource.selector_filter:
+        picked = [(n, op, v) for n, op, v in request.filters if n == resource.selector_filter]
+        if picked:
+            name, op, raw = picked[0]
+            wanted = set(raw.split(",")) if op in ("eq", "in") else None
+            if wanted is None:
+                raise APIError(400, "bad_request", f"{name} takes only = or [in]", {"parameter": name})
+            valid = [s.selector for s in resource.sources]
+            bad = sorted(wanted - set(valid))
+            if bad:
+                raise APIError(
+                    400, "bad_request", f"{name}: {', '.join(bad)} unknown; one of {', '.join(valid)}",
+                    {"parameter": name, "choices": valid},
+                )  # fmt: skip
+    return [i for i, s in enumerate(resource.sources) if wanted is None or s.selector in wanted]
+
+
+def _without_selector(resource: UnifiedResource, request: ListRequest) -> ListRequest:
+    if not resource.selector_filter:
+        return request
+    kept = tuple(f for f in request.filters if f[0] != resource.selector_filter)
+    return ListRequest(request.limit, request.cursor, request.include_remote_data, kept, request.remote_query)
+
+
+def unified_record(source: Source, raw: Mapping[str, Any], include_remote: bool) -> dict[str, Any]:
+    record = source.map(raw)
+    if include_remote:
+        record["remote_data"] = raw
+    return record
+
+
+async def _fetch(client: AsyncCoupa, path: str, pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    page = await client._run(page_flow(client, path, pairs))
+    records: list[dict[str, Any]] = page.records
+    return records
+
+
+async def list_records(
+    client: AsyncCoupa,
+    resource: UnifiedResource,
+    request: ListRequest,
+    signer: CursorSigner,
+    account_id: str,
+) -> dict[str, Any]:
+    digest = request_digest(account_id, resource.model, resource.name, request.filters, request.remote_query)
+    position = Position(0, 0)
+    if request.cursor:
+        try:
+            position = signer.decode(request.cursor, digest)
+        except CursorError as exc:
+            raise APIError(400, "invalid_cursor", str(exc), {"parameter": "next_cursor"}) from None
+    order = selected_sources(resource, request)
+    coupa_request = _without_selector(resource, request)
+    result: list[dict[str, Any]] = []
+    remaining = request.limit
+    next_position: Position | None = None
+    for index in order:
+        if index < position.source:
+            continue
+        source = resource.sources[index]
+        conditions = conditions_for(source, coupa_request)
+        if conditions is None:
+            continue
+        after = position.after_id if index == position.source else 0
+        records, exhausted = await _collect(client, source, conditions, request, after, remaining)
+        for raw in records:
+            result.append(unified_record(source, raw, request.include_remote_data))
+        remaining -= len(records)
+        if not exhausted:
+            next_position = Position(index, int(records[-1]["id"]))
+            break
+        if remaining <= 0:
+            later = [i for i in order if i > index]
+            next_position = Position(later[0], 0) if later else None
+            break
+    cursor = signer.encode(next_position, digest) if next_position is not None else None
+    return {"result": result, "next_cursor": cursor, "result_count": len(result)}
+
+
+async def _collect(
+    client: AsyncCoupa,
+    source: Source,
+    conditions: list[Condition],
+    request: ListRequest,
+    after: int,
+    wanted: int,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Up to ``wanted`` records with id > ``after``; and whether the source has no more."""
+    resource = client.catalog_resource(source.coupa_resource)
+    path = member_path(find_operation(resource, "list"), None)
+    spec = None if request.include_remote_data else _with_id(_field_spec(source))
+    conds = [*conditions]
+    if after:
+        conds.append(Condition(("id",), "gt", str(after)))
+    base = [*source.base_query, *request.remote_query]
+    pages = math.ceil(wanted / MAX_PAGE)
+    calls = []
+    for n in range(pages):
+        size = min(MAX_PAGE, wanted - n * MAX_PAGE)
+        pairs = build_query(
+            conditions=conds, limit=size, offset=n * MAX_PAGE if n else None, order_by="id", dir="asc", fields=spec
+        )
+        calls.append((size, _fetch(client, path, [*pairs, *base])))
+    answers = await asyncio.gather(*(c for _, c in calls))
+    seen: set[int] = set()
+    records: list[dict[str, Any]] = []
+    exhausted = False
+    for (size, _), page in zip(calls, answers, strict=True):
+        for raw in page:
+            rid = int(raw["id"])
+            if rid > after and rid not in seen:
+                seen.add(rid)
+                records.append(raw)
+        if len(page) < size:
+            exhausted = True
+            break
+    records.sort(key=lambda r: int(r["id"]))
+    if not records:
+        exhausted = True
+    return records[:wanted], exhausted
+
+
+async def get_record(
+    client: AsyncCoupa, resource: UnifiedResource, unified_id: str, include_remote: bool
+) -> dict[str, Any]:
+    try:
+        source, coupa_id = resource.source_for_id(unified_id)
+    except ValueError as exc:
+        raise APIError(400, "bad_request", str(exc), {"id": unified_id}) from None
+    catalog_resource = client.catalog_resource(source.coupa_resource)
+    op = find_operation(catalog_resource, "show")
+    spec = None if include_remote else _with_id(_field_spec(source))
+    pairs = [("fields", format_fields(spec))] if spec else []
+    raw = await client._run(client.request_flow("GET", member_path(op, coupa_id), pairs))
+    if not isinstance(raw, Mapping):
+        raise APIError(502, "remote_error", "Coupa answered something other than a record", None)
+    return unified_record(source, raw, include_remote)

@@ -1,0 +1,261 @@
+"""Integrated accounts and API keys over HTTP, on SQLite and PostgreSQL: validation, the vault at
+rest, tenant isolation, status changes and capabilities."""
+
+from __future__ import annotations
+
+import psycopg
+import sqlalchemy as sa
+from tests.server.conftest import INSTANCE, SCOPES, Server
+
+from pycoupa.server.platform import Platform
+
+
+def _body(server: Server, **over: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "instance_url": INSTANCE,
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+        "scopes": list(SCOPES),
+    }
+    body.update(over)
+    return body
+
+
+async def test_create_account_validates_and_hides_the_secret(server: Server) -> None:
+    r = await server.http.post("/integrated-accounts", json=_body(server, label="acme"), headers=server.auth())
+    assert r.status_code == 201, r.text
+    account = r.json()
+    assert account["status"] == "active"
+    assert account["instance_url"] == INSTANCE
+    assert account["label"] == "acme"
+    assert account["last_validated_at"]
+    assert server.client_secret not in r.text
+    # The validation minted a token and made a real call.
+    assert server.coupa.stats.total >= 1
+    listed = (await server.http.get("/integrated-accounts", headers=server.auth())).json()
+    assert [a["id"] for a in listed["result"]] == [account["id"]]
+    got = await server.http.get(f"/integrated-accounts/{account['id']}", headers=server.auth())
+    assert got.json()["id"] == account["id"] and server.client_secret not in got.text
+
+
+async def test_wrong_secret_is_refused_and_nothing_stored(server: Server) -> None:
+    r = await server.http.post(
+        "/integrated-accounts", json=_body(server, client_secret="not-the-secret"), headers=server.auth()
+    )
+    assert r.status_code == 400
+    body = r.json()
+    assert body["error"] == "invalid_credentials"
+    assert set(body) >= {"status_code", "error", "message", "details"}
+    assert body["remote_error"]["status_code"] == 401
+    assert "not-the-secret" not in r.text
+    assert (await server.http.get("/integrated-accounts", headers=server.auth())).json()["result"] == []
+
+
+async def test_scopes_are_checked_before_any_request(server: Server) -> None:
+    before = server.coupa.stats.total
+    r = await server.http.post(
+        "/integrated-accounts", json=_body(server, scopes=["core.nope.read"]), headers=server.auth()
+    )
+    assert r.status_code == 400 and "core.nope.read" in r.json()["message"]
+    r = await server.http.post("/integrated-accounts", json=_body(server, scopes=["offline_access"]),
+                               headers=server.auth())  # fmt: skip
+    assert r.status_code == 400 and r.json()["error"] == "invalid_scopes"
+    assert server.coupa.stats.total == before
+
+
+async def test_scope_the_client_lacks_is_reported(server: Server) -> None:
+    client_id, secret = server.coupa.create_oauth_client(["core.supplier.read"], name="narrow")
+    r = await server.http.post(
+        "/integrated-accounts",
+        json=_body(server, client_id=client_id, client_secret=secret, scopes=["core.invoice.read"]),
+        headers=server.auth(),
+    )
+    assert r.status_code == 400 and r.json()["error"] == "invalid_scopes"
+
+
+async def test_bad_bodies_name_the_problem(server: Server) -> None:
+    r = await server.http.post("/integrated-accounts", json={"instance_url": "ftp://x"}, headers=server.auth())
+    assert r.status_code == 400
+    text = r.json()["message"]
+    assert "client_id" in text and "client_secret" in text and "instance_url" in text
+    r = await server.http.post(
+        "/integrated-accounts", json=_body(server, instance_url="http://acme.coupahost.com"), headers=server.auth()
+    )
+    assert r.status_code == 400 and "HTTPS" in r.json()["message"]
+    r = await server.http.post(
+        "/integrated-accounts", content=b"{not json", headers={**server.auth(), "content-type": "application/json"}
+    )
+    assert r.status_code == 400 and r.json()["error"] == "bad_request"
+
+
+async def test_unreachable_instance(server: Server) -> None:
+    r = await server.http.post(
+        "/integrated-accounts",
+        json=_body(server, instance_url="http://127.0.0.1:1"),
+        headers=server.auth(),
+    )
+    assert r.status_code == 502 and r.json()["error"] == "instance_unreachable"
+    assert (await server.http.get("/integrated-accounts", headers=server.auth())).json()["result"] == []
+
+
+async def test_update_credentials_revalidates_and_bumps_version(server: Server) -> None:
+    account_id = await server.connect()
+    bad = await server.http.patch(
+        f"/integrated-accounts/{account_id}", json={"client_secret": "wrong"}, headers=server.auth()
+    )
+    assert bad.status_code == 400
+    client_id, secret = server.coupa.create_oauth_client(list(SCOPES), name="rotated")
+    r = await server.http.patch(
+        f"/integrated-accounts/{account_id}",
+        json={"client_id": client_id, "client_secret": secret, "label": "rotated"},
+        headers=server.auth(),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["client_id"] == client_id and r.json()["label"] == "rotated"
+    row = await server.platform.get_account(server.tenant_id, account_id, fresh=True)
+    assert row.credentials_version == 2
+    assert server.platform.credentials(row).client_secret == secret
+    empty = await server.http.patch(f"/integrated-accounts/{account_id}", json={}, headers=server.auth())
+    assert empty.status_code == 400 and "nothing to change" in empty.json()["message"]
+
+
+async def test_delete_account(server: Server) -> None:
+    account_id = await server.connect()
+    r = await server.http.delete(f"/integrated-accounts/{account_id}", headers=server.auth())
+    assert r.status_code == 200 and r.json() == {"id": account_id}
+    assert (await server.http.get(f"/integrated-accounts/{account_id}", headers=server.auth())).status_code == 404
+
+
+async def test_tenants_never_see_each_other(server: Server) -> None:
+    account_id = await server.connect()
+    other = await server.platform.ensure_tenant("other-tenant")
+    _, other_key = await server.platform.create_key(other.id)
+    hdr = server.auth(other_key)
+    assert (await server.http.get("/integrated-accounts", headers=hdr)).json()["result"] == []
+    for method, path in [
+        ("GET", f"/integrated-accounts/{account_id}"),
+        ("PATCH", f"/integrated-accounts/{account_id}"),
+        ("DELETE", f"/integrated-accounts/{account_id}"),
+        ("GET", f"/integrated-accounts/{account_id}/capabilities"),
+        ("GET", f"/unified/accounting/contacts?integrated_account_id={account_id}"),
+        ("GET", f"/unified/accounting/contacts/1?integrated_account_id={account_id}"),
+        ("GET", f"/proxy/suppliers?integrated_account_id={account_id}"),
+    ]:
+        r = await server.http.request(method, path, headers=hdr, json={"label": "x"} if method == "PATCH" else None)
+        assert r.status_code == 404, (method, path, r.text)
+        assert r.json()["error"] == "not_found"
+    # ...and the owner still sees it, untouched.
+    assert (await server.http.get(f"/integrated-accounts/{account_id}", headers=server.auth())).status_code == 200
+
+
+async def test_api_keys_are_required_and_revocable(server: Server) -> None:
+    assert (await server.http.get("/integrated-accounts")).status_code == 401
+    r = await server.http.get("/integrated-accounts", headers={"Authorization": "Bearer pck_" + "x" * 40})
+    assert r.status_code == 401 and r.json()["error"] == "unauthorized"
+    created = await server.http.post("/keys", json={"name": "ci"}, headers=server.auth())
+    assert created.status_code == 201
+    new = created.json()
+    assert new["key"].startswith("pck_") and new["prefix"] == new["key"][:10]
+    assert (await server.http.get("/integrated-accounts", headers=server.auth(new["key"]))).status_code == 200
+    listed = (await server.http.get("/keys", headers=server.auth())).json()["result"]
+    assert new["id"] in [k["id"] for k in listed] and all("key" not in k for k in listed)
+    assert (await server.http.delete(f"/keys/{new['id']}", headers=server.auth())).status_code == 200
+    assert (await server.http.get("/integrated-accounts", headers=server.auth(new["key"]))).status_code == 401
+    assert (await server.http.delete(f"/keys/{new['id']}", headers=server.auth())).status_code == 404
+
+
+async def test_keys_are_stored_hashed(server: Server) -> None:
+    async with server.platform.engine.connect() as conn:
+        rows = (await conn.execute(sa.text("SELECT key_hash, prefix FROM api_keys"))).all()
+    assert rows
+    for key_hash, prefix in rows:
+        assert len(key_hash) == 64 and not key_hash.startswith("pck_")
+        assert len(prefix) == 10
+    assert server.key[10:] not in str(rows)
+
+
+async def _dump(platform: Platform, url: str) -> str:
+    """Every value of every table, as text: what a database dump would hold."""
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1]
+        with open(path, "rb") as fh:
+            data = fh.read()
+        return data.decode("latin-1")
+    chunks = []
+    with psycopg.connect(url) as conn:
+        for (table,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'").fetchall():
+            for row in conn.execute(f'SELECT * FROM "{table}"').fetchall():
+                chunks.append(repr(row))
+    return "\n".join(chunks)
+
+
+async def test_database_dump_holds_no_secret(server: Server, database_url: str) -> None:
+    await server.connect()
+    r = await server.http.post("/keys", json={}, headers=server.auth())
+    new_key = r.json()["key"]
+    await server.platform.engine.dispose()  # flush SQLite's file
+    dump = await _dump(server.platform, database_url)
+    assert server.client_id in dump  # the dump is real: it holds the account
+    for secret in (server.client_secret, server.key, new_key, server.key[4:20]):
+        assert secret not in dump
+
+
+async def test_needs_reauth_when_coupa_refuses_after_a_remint(server: Server) -> None:
+    account_id = await server.connect()
+    ok = await server.http.get(f"/unified/accounting/contacts?integrated_account_id={account_id}&limit=1",
+                               headers=server.auth())  # fmt: skip
+    assert ok.status_code == 200, ok.text
+    # The customer's admin rotates the secret in Coupa, which also kills live tokens.
+    server.coupa.oauth.create_client(list(SCOPES), None, client_id=server.client_id, client_secret="rotated")
+    server.coupa.oauth.revoke_all()
+    r = await server.http.get(f"/unified/accounting/contacts?integrated_account_id={account_id}&limit=1",
+                              headers=server.auth())  # fmt: skip
+    assert r.status_code == 403 and r.json()["error"] == "needs_reauth"
+    assert "rotated" not in r.text and server.client_secret not in r.text
+    got = (await server.http.get(f"/integrated-accounts/{account_id}", headers=server.auth())).json()
+    assert got["status"] == "needs_reauth"
+    # Further calls are refused without reaching Coupa, until the credentials are updated.
+    before = server.coupa.stats.total
+    again = await server.http.get(f"/proxy/suppliers?integrated_account_id={account_id}", headers=server.auth())
+    assert again.status_code == 403 and server.coupa.stats.total == before
+    fixed = await server.http.patch(f"/integrated-accounts/{account_id}", json={"client_secret": "rotated"},
+                                    headers=server.auth())  # fmt: skip
+    assert fixed.status_code == 200 and fixed.json()["status"] == "active"
+
+
+async def test_revalidate_marks_error_or_active(server: Server) -> None:
+    account_id = await server.connect()
+    r = await server.http.post(f"/integrated-accounts/{account_id}/validate", headers=server.auth())
+    assert r.status_code == 200 and r.json()["status"] == "active"
+    server.coupa.oauth.create_client(list(SCOPES), None, client_id=server.client_id, client_secret="rotated")
+    r = await server.http.post(f"/integrated-accounts/{account_id}/validate", headers=server.auth())
+    assert r.status_code == 400
+    got = (await server.http.get(f"/integrated-accounts/{account_id}", headers=server.auth())).json()
+    assert got["status"] == "needs_reauth" and got["status_reason"]
+
+
+async def test_capabilities_follow_the_scopes(server: Server) -> None:
+    account_id = await server.connect(scopes=("core.supplier.read", "core.invoice.read"))
+    r = await server.http.get(f"/integrated-accounts/{account_id}/capabilities", headers=server.auth())
+    assert r.status_code == 200
+    caps = {(u["model"], u["resource"]): u for u in r.json()["unified"]}
+    assert caps[("accounting", "contacts")]["methods"] == ["list", "get"]
+    assert caps[("accounting", "invoices")]["methods"] == ["list", "get"]
+    assert caps[("accounting", "employees")]["methods"] == []
+    assert "core.user.read" in caps[("accounting", "employees")]["missing_scopes"]
+    assert caps[("user-directory", "groups")]["methods"] == []
+    routes = r.json()["proxy"]["routes"]
+    assert "GET /suppliers" in routes and "GET /users" not in routes
+
+
+async def test_re_encrypt_moves_rows_to_the_primary_key(server: Server) -> None:
+    from pycoupa.server.vault import KeyRing, new_key_spec
+
+    account_id = await server.connect()
+    old_spec = server.platform.settings.encryption_keys
+    server.platform._keyring = KeyRing.parse(f"{new_key_spec('k2')},{old_spec}")
+    assert await server.platform.re_encrypt() == 1
+    row = await server.platform.get_account(server.tenant_id, account_id, fresh=True)
+    assert row.key_id == "k2"
+    assert server.platform.credentials(row).client_secret == server.client_secret
+    assert await server.platform.re_encrypt() == 0
