@@ -15,13 +15,11 @@ from dataclasses import dataclass
 
 import httpx
 
+from pycoupa.server.demo import DEMO_SCOPES
 from pycoupa.server.vault import new_key_spec
 
 PYCOUPA = [sys.executable, "-m", "pycoupa.cli.main"]
-SCOPES = [
-    "core.accounting.read", "core.common.read", "core.invoice.read", "core.item.read", "core.purchase_order.read",
-    "core.requisition.read", "core.supplier.read", "core.user.read", "core.user_group.read",
-]  # fmt: skip
+SCOPES = list(DEMO_SCOPES)
 
 
 def free_port() -> int:

@@ -151,7 +151,9 @@ def warm_up_clients() -> float:
     return time.perf_counter() - start
 
 
-def measure(name: str, url: str, run: Callable[..., int], expected: int, creds: tuple[str, str]) -> dict[str, Any]:
+def measure(
+    name: str, url: str, run: Callable[[str, str, str], int], expected: int, creds: tuple[str, str]
+) -> dict[str, Any]:
     reset_counters(url)
     cid, secret = creds
     cpu = time.process_time()
@@ -190,14 +192,14 @@ def bytes_per_invoice(url: str) -> None:
 
 
 def full_pull(args: argparse.Namespace) -> None:
-    runs: list[tuple[str, Callable[..., int]]] = [
-        ("(a) pycoupa full pull", lambda *a: asyncio.run(pull_pycoupa(*a))),
-        ("(a') same, dicts", lambda *a: asyncio.run(pull_pycoupa(*a, models=False))),
-        ("(b) coupa-async-client", lambda *a: asyncio.run(pull_coupa_async_client(*a))),
+    runs: list[tuple[str, Callable[[str, str, str], int]]] = [
+        ("(a) pycoupa full pull", lambda u, c, s: asyncio.run(pull_pycoupa(u, c, s))),
+        ("(a') same, dicts", lambda u, c, s: asyncio.run(pull_pycoupa(u, c, s, models=False))),
+        ("(b) coupa-async-client", lambda u, c, s: asyncio.run(pull_coupa_async_client(u, c, s))),
         ("(c) sequential offsets", pull_sequential),
     ]
     if args.xml:
-        runs.insert(2, ("(a'') pycoupa, XML", lambda *a: asyncio.run(pull_pycoupa(*a, fmt="xml"))))
+        runs.insert(2, ("(a'') pycoupa, XML", lambda u, c, s: asyncio.run(pull_pycoupa(u, c, s, fmt="xml"))))
     results: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in runs}
     with emulator(args.invoices) as url:
         print(f"emulator {url}: {args.invoices} invoices, throttle {RPS:g} req/s burst {BURST}, +{LATENCY_MS} ms")

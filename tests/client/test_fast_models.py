@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -226,17 +227,25 @@ def test_odd_values_give_what_pydantic_gives(key: str) -> None:
 
 
 def test_other_field_types() -> None:
-    # Strings (list[str]), Any, a union of models, an object field
-    for value in [["a", "b"], [], None, "", ["a", 1], "x", {"document-type": ["a"]}, {"document-type": "a"}]:
-        same_outcome(Payment, {"id": 1, "pay-from-account": {"id": 1, "document-types": value}})
-    for value in [{"id": 1, "login": "u"}, {"id": 2, "name": "group"}, "", None, 5]:
-        same_outcome(Approval, {"id": 1, "approver": value})
-    for value in [{"a": 1}, "", None, 5]:
-        same_outcome(Payment, {"id": 1, "payment-partner": {"id": 1, "configuration": value}})
-    for value in [True, "yes", None, {"x": 1}]:
-        same_outcome(PurchaseOrder, {"id": 1, "hide-price": value})
-    for value in ["text", [{"a": 1}], None, 5, [1]]:
-        same_outcome(Requisition, {"id": 1, "requisition-lines": [{"id": 2, "form-response": value}]})
+    # Strings (list[str]), a union of models, an object field, Any, a plain union
+    cases: list[tuple[type[CoupaModel], Callable[[Any], dict[str, Any]], list[Any]]] = [
+        (
+            Payment,
+            lambda v: {"id": 1, "pay-from-account": {"id": 1, "document-types": v}},
+            [["a", "b"], [], None, "", ["a", 1], "x", {"document-type": ["a"]}, {"document-type": "a"}],
+        ),
+        (Approval, lambda v: {"id": 1, "approver": v}, [{"id": 1, "login": "u"}, {"id": 2, "name": "g"}, "", None, 5]),
+        (Payment, lambda v: {"id": 1, "payment-partner": {"id": 1, "configuration": v}}, [{"a": 1}, "", None, 5]),
+        (PurchaseOrder, lambda v: {"id": 1, "hide-price": v}, [True, "yes", None, {"x": 1}]),
+        (
+            Requisition,
+            lambda v: {"id": 1, "requisition-lines": [{"id": 2, "form-response": v}]},
+            ["text", [{"a": 1}], None, 5, [1]],
+        ),
+    ]
+    for model, record, values in cases:
+        for value in values:
+            same_outcome(model, record(value))
 
 
 def test_attribute_names_and_aliases() -> None:
@@ -250,7 +259,7 @@ def test_attribute_names_and_aliases() -> None:
 def test_records_of_one_shape_with_varying_types() -> None:
     """A shape is compiled per key sequence; the types of values may still change between records."""
     keys = ["id", "line-count", "invoice-number", "paid", "status", "total-with-taxes", "supplier"]
-    variants = [
+    variants: list[list[Any]] = [
         [1, "5", "A", True, "approved", "1.00", {"id": 1}],
         [2, 5, "B", False, "odd", "2.00", None],
         [3, None, 7, "yes", None, None, ""],

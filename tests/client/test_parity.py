@@ -76,8 +76,10 @@ def test_the_shared_core_is_shared() -> None:
 
 # -- the same requests ---------------------------------------------------------------------------------
 
-INVOICES = [{"id": n, "invoice-number": f"INV-{n}", "status": "approved", "total-with-taxes": f"{n}.00"} for n in
-            (3, 4, 8, 9, 12, 15, 21)]  # fmt: skip
+INVOICES: list[dict[str, Any]] = [
+    {"id": n, "invoice-number": f"INV-{n}", "status": "approved", "total-with-taxes": f"{n}.00"}
+    for n in (3, 4, 8, 9, 12, 15, 21)
+]
 
 
 def coupa_mock(log: list[httpx.Request]) -> Callable[[httpx.Request], httpx.Response]:

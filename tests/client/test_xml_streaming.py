@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from pycoupa.client import AsyncCoupa, Coupa
-from pycoupa.client._base import STREAMED_XML, CoreClient, XmlCollectionDecoder
+from pycoupa.client._base import RAW_BODY, STREAMED_XML, CoreClient, XmlCollectionDecoder
 from pycoupa.client.models import Invoice
 from pycoupa.client.retry import RetryPolicy
 from pycoupa.emulator.app import Emulator
@@ -272,3 +272,14 @@ def test_real_socket_xml_matches_json(seeded: Emulator, monkeypatch: pytest.Monk
         assert [line.total for line in invoice.invoice_lines] == [line.total for line in other.invoice_lines]
     xml_pages = [r for r in seen if "xml" in r.headers.get("content-type", "") and r.url.path == "/api/invoices"]
     assert xml_pages and all(STREAMED_XML in r.extensions and r.content == b"" for r in xml_pages)
+
+
+def test_requests_marked_raw_keep_their_body() -> None:
+    """The server's proxy passes Coupa's bytes on: ``RAW_BODY`` turns the streaming parse off."""
+    with sync_client(handler(COLLECTION, size=64)) as coupa:
+        request = httpx.Request(
+            "GET", "https://acme.coupahost.com/api/invoices", headers={"accept": "application/xml"},
+            extensions={RAW_BODY: True},
+        )  # fmt: skip
+        response = coupa._http.send(request)
+    assert response.content == COLLECTION and STREAMED_XML not in response.extensions

@@ -160,7 +160,7 @@ async def test_writes_straight_to_the_store_show_at_once(api: httpx.AsyncClient,
     store = emu.store
     invoice = first_invoice_with(emu, "approvals")
     store.update("InvoiceHeader", invoice["id"], {**invoice, "internal-note": "noted"})
-    assert (await assert_fresh(api, emu))  # the invoice itself
+    assert await assert_fresh(api, emu)  # the invoice itself
 
     line_id = invoice["invoice-lines"][0]
     line = store.get("InvoiceLine", line_id)
@@ -195,9 +195,7 @@ async def test_writes_straight_to_the_store_show_at_once(api: httpx.AsyncClient,
 async def test_raw_sql_rollback_and_reset_empty_the_caches(api: httpx.AsyncClient, emu: Emulator) -> None:
     invoices = await assert_fresh(api, emu)
     supplier = invoices[0]["supplier"]["id"]
-    emu.store.execute(
-        "UPDATE r_Supplier SET doc = json_set(doc, '$.name', 'Raw SQL name') WHERE id = ?", (supplier,)
-    )
+    emu.store.execute("UPDATE r_Supplier SET doc = json_set(doc, '$.name', 'Raw SQL name') WHERE id = ?", (supplier,))
     invoices = await assert_fresh(api, emu)
     assert invoices[0]["supplier"]["name"] == "Raw SQL name"
 
@@ -384,3 +382,34 @@ def test_flags_polled_with_updated_at_have_a_covering_index(emu: Emulator) -> No
         ("approved", "2025-01-01T00:00:00", 0),
     )
     assert "r_InvoiceHeader_status" in plan[0][-1]
+
+
+def test_views_overflowing_mid_page_leave_nothing_stale(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A view cache that overflows while a page renders starts over; records of that page which
+    showed a view from before must not outlive a later write to the record shown."""
+    monkeypatch.setattr(render, "VIEW_CACHE_LIMIT", 1)
+    by_supplier: dict[int, list[dict[str, Any]]] = {}
+    for doc in emu.store.select("InvoiceHeader"):
+        by_supplier.setdefault(doc["supplier"], []).append(doc)
+    (s, s_docs), (_, t_docs) = [(k, v) for k, v in by_supplier.items() if len(v) >= 2][:2]
+    emu.renderer.full_json("InvoiceHeader", s_docs[:1])  # S's view kept
+    emu.renderer.full_json("InvoiceHeader", [s_docs[1], t_docs[0]])  # S shown from the cache, then T overflows it
+    supplier = emu.store.get("Supplier", s)
+    assert supplier is not None
+    emu.store.update("Supplier", s, {**supplier, "name": "After the overflow"})
+    fresh = [emu.store.get("InvoiceHeader", s_docs[1]["id"])]
+    assert emu.renderer.full_json("InvoiceHeader", fresh) == expected(emu, "InvoiceHeader", [s_docs[1]["id"]])
+
+
+def test_a_record_rendered_under_another_definition_follows_writes(emu: Emulator) -> None:
+    """``UserSimple`` is stored as ``User``: a write to the user reaches its cached rendering."""
+    user = emu.store.select("User", limit=1)[0]
+    before = emu.renderer.full_json("UserSimple", [user])
+    emu.store.update("User", user["id"], {**user, "firstname": "Renamed"})
+    fresh = emu.store.get("User", user["id"])
+    assert fresh is not None
+    after = emu.renderer.full_json("UserSimple", [fresh])
+    assert after != before
+    assert after == codec_json.dumps(emu.renderer.render_many("UserSimple", [fresh], json_mode=True))
+    # the same document given again (it equals the stored one): the cached rendering must be the new one
+    assert emu.renderer.full_json("UserSimple", [user | {"firstname": "Renamed"}]) == after

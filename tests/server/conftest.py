@@ -16,24 +16,14 @@ from pycoupa.emulator.app import Emulator
 from pycoupa.emulator.seed import SeedCounts, seed
 from pycoupa.server.app import create_app
 from pycoupa.server.connections import Credentials
+from pycoupa.server.demo import DEMO_SCOPES
 from pycoupa.server.platform import Platform
 from pycoupa.server.settings import ServerSettings
 from pycoupa.server.vault import new_key_spec
 
 PG_ADMIN = os.environ.get("PYCOUPA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 INSTANCE = "http://127.0.0.1:9"  # loopback, so plain http is allowed; requests go in-process
-SCOPES = (
-    "core.accounting.read",
-    "core.common.read",
-    "core.invoice.read",
-    "core.item.read",
-    "core.purchase_order.read",
-    "core.requisition.read",
-    "core.supplier.read",
-    "core.supplier.write",
-    "core.user.read",
-    "core.user_group.read",
-)
+SCOPES = DEMO_SCOPES  # every read the unified models need, and supplier writes for the proxy tests
 
 
 @pytest.fixture(scope="session")

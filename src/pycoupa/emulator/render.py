@@ -171,6 +171,7 @@ class Renderer:
         self._records: OrderedDict[RecordKey, tuple[bytes, bytes, tuple[Dep, ...]]] = OrderedDict()
         self._record_bytes = 0
         self._dependents: dict[Dep, RecordKey | set[RecordKey]] = {}  # a set when several
+        self._views_restarted = False  # a view cache started over while a page rendered
         self._datetimes: dict[str, str] = {}
         self._hours: dict[str, tuple[str, str] | None] = {}
         store.watch(self._changed)
@@ -296,7 +297,8 @@ class Renderer:
             table[name] = (plan, conv)
         tpl = _Template(empty, table)
         if json_mode:
-            self._json_actions(tpl, level)
+            with self.store.lock:  # views are shared with full_json, which holds the lock
+                self._json_actions(tpl, level)
         self._templates[key] = tpl
         return tpl
 
@@ -376,10 +378,14 @@ class Renderer:
                     parts.append(b"")
                     missing.append((i, doc))
             if missing:
+                self._views_restarted = False
                 rendered = self._render_json(definition, [doc for _, doc in missing])
+                # Every view a kept record shows must stay in its cache (a write to the record
+                # shown finds it there and drops the records): not so if a cache started over.
+                keep = not self._views_restarted
                 for (i, doc), (data, deps) in zip(missing, rendered, strict=True):
                     parts[i] = data
-                    if doc.get("id") is not None:
+                    if keep and doc.get("id") is not None:
                         self._keep((definition, doc["id"]), _dumps(doc), data, tuple(deps))
         parts[0] = b"[" + parts[0]
         parts[-1] = parts[-1] + b"]"
@@ -407,8 +413,9 @@ class Renderer:
         # while rendering, then fetched in one query per kind.
         pending: Pending = []
         trees = []
+        kind = self.schema.storage_kind(definition)  # what the store names in its reports
         for doc in docs:
-            deps: list[Dep] = [(definition, doc.get("id"))]
+            deps: list[Dep] = [(kind, doc.get("id"))]
             trees.append((self._json_record(top, doc, children, deps, pending), deps))
         if pending:
             self._resolve(pending)
@@ -530,6 +537,7 @@ class Renderer:
         missing = ids - cache.keys()
         if len(cache) + len(missing) > VIEW_CACHE_LIMIT:
             self._drop_records()  # records show views: they go with them
+            self._views_restarted = True  # and so do those of this page that showed one already
             cache.clear()
             missing = ids
         docs = self.store.get_many(view.kind, missing)
