@@ -312,12 +312,22 @@ def test_classes_it_cannot_plan_use_model_validate() -> None:
 
 
 def test_non_dict_input_goes_to_pydantic() -> None:
+    same_outcome(Invoice, {1: "x"})
+    same_outcome(Invoice, {"id": 1, "supplier": {None: 1}})
+    same_outcome(Invoice, {"id": 1, "invoice-lines": [{("a",): 1}]})
     same_outcome(Invoice, [("id", 1)])
     same_outcome(Invoice, "x")
     assert validate(Invoice, Invoice(id=3)).id == 3
 
 
-def test_threads_build_identical_models(pages: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
+@pytest.mark.parametrize("tiny_caches", [False, True])
+def test_threads_build_identical_models(
+    pages: dict[tuple[str, str], list[dict[str, Any]]], tiny_caches: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if tiny_caches:  # caches emptied all the time, under the other threads' feet
+        monkeypatch.setattr(_fast, "_CACHE_LIMIT", 2)
+        monkeypatch.setattr(_fast, "_SHAPES_LIMIT", 1)
+        monkeypatch.setattr(_fast, "_SIGNATURES_LIMIT", 0)
     records = pages[("invoices", "json")]
     expected = [Invoice.model_validate(r) for r in records]
     failures: list[BaseException] = []

@@ -128,7 +128,7 @@ def _field_kind(name: str, info: FieldInfo) -> tuple[int, Any]:
     annotation = info.annotation
     if len(metadata) == 1 and isinstance(metadata[0], BeforeValidator):
         func = metadata[0].func
-        known = _BEFORE_KINDS.get(func)
+        known = next((k for f, k in _BEFORE_KINDS.items() if f is func), None)
         if known is not None:
             return known if annotation == known[1] else (_SLOW, None)
         if func is _base._to_nested:
@@ -180,7 +180,10 @@ def _compile(cls: type[BaseModel]) -> _Plan | None:
     ):
         return None
     if not cls.__pydantic_complete__:
-        cls.model_rebuild()  # defer_build: what model_validate does on first use
+        try:
+            cls.model_rebuild()  # defer_build: what model_validate does on first use
+        except Exception:  # an unresolvable annotation...: model_validate will say so
+            return None
     fields: dict[str, tuple[str, int, Any]] = {}
     names = set()
     defaults: dict[str, Any] = {}
@@ -443,6 +446,8 @@ def _shape(plan: _Plan, keys: tuple[str, ...]) -> _Shape | Literal[False]:
     rest = []
     names = set()
     for index, key in enumerate(keys):
+        if type(key) is not str:
+            return False  # pydantic refuses (or converts) other keys
         spec = plan.fields.get(key)
         if spec is None:
             if key in plan.names:
@@ -515,10 +520,10 @@ def _build(plan: _Plan, data: dict[str, Any]) -> Any:
             value = _build(sub, value)
         elif value is None and kind < _MANY:
             pass
-        elif t is str and kind == _DEC and value in _DEC_CACHE:
-            value = _DEC_CACHE[value]
-        elif t is str and kind == _TS and value in _TS_CACHE:
-            value = _TS_CACHE[value]
+        elif t is str and kind == _DEC and (cached := _DEC_CACHE.get(value)) is not None:
+            value = cached  # (one lookup: another thread may empty the cache between two)
+        elif t is str and kind == _TS and (stamp := _TS_CACHE.get(value)) is not None:
+            value = stamp
         else:
             value = _convert(plan, key, name, kind, arg, value)
         values[name] = value
