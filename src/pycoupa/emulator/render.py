@@ -54,6 +54,8 @@ FIRST = ("id", "created-at", "updated-at")
 RECORD_CACHE_BYTES = 48 * 1024 * 1024
 # Reduced views kept per (view, kind): past this the kind's views (and the records) start over.
 VIEW_CACHE_LIMIT = 50_000
+# A kind whose ids go no higher has all its views made at once, the first time one is needed.
+VIEW_PRELOAD_LIMIT = 20_000
 DATETIME_CACHE_LIMIT = 200_000  # stored datetime -> local text
 Convert = Callable[[Any], Any]
 Dep = tuple[str, Any]  # (storage kind, record id) a rendering was built from
@@ -534,23 +536,30 @@ class Renderer:
 
     def _fetch_views(self, cache: dict[int, orjson.Fragment | None], ids: set[int]) -> dict[int, Any]:
         view = self._view_of_cache[id(cache)]
+        if not cache and self.store.max_id(view.kind) <= min(VIEW_PRELOAD_LIMIT, VIEW_CACHE_LIMIT):
+            # A small kind (suppliers, users, accounts, items...): all its views in one scan. Pages
+            # then find every one of them, however many records the instance holds, instead of
+            # fetching a few scattered ones each.
+            for rid, stored in self.store.documents(view.kind).items():
+                cache[rid] = self._view_json(view, stored)
         missing = ids - cache.keys()
         if len(cache) + len(missing) > VIEW_CACHE_LIMIT:
             self._drop_records()  # records show views: they go with them
             self._views_restarted = True  # and so do those of this page that showed one already
             cache.clear()
             missing = ids
-        docs = self.store.get_many(view.kind, missing)
+        docs = self.store.get_many(view.kind, missing) if missing else {}
         for i in missing:
             doc = docs.get(i)
-            if doc is None:
-                cache[i] = None
-            else:
-                get = doc.get
-                cache[i] = orjson.Fragment(
-                    _dumps({name: (get(name) if conv is None else conv(get(name))) for name, conv in view.spec})
-                )
+            cache[i] = None if doc is None else self._view_json(view, doc)
         return cache
+
+    @staticmethod
+    def _view_json(view: _View, doc: dict[str, Any]) -> orjson.Fragment:
+        get = doc.get
+        return orjson.Fragment(
+            _dumps({name: (get(name) if conv is None else conv(get(name))) for name, conv in view.spec})
+        )
 
     # -- cache upkeep ----------------------------------------------------------------------------------
     def _keep(self, key: RecordKey, doc: bytes, data: bytes, deps: tuple[Dep, ...]) -> None:

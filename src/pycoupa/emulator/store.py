@@ -257,6 +257,22 @@ class Store:
                     out[rid] = orjson.loads(doc)
         return out
 
+    def documents(self, definition: str) -> dict[int, dict[str, Any]]:
+        """Every record of a definition, by id."""
+        name = table_name(definition)
+        if name not in self._tables:
+            return {}
+        with self._lock:
+            return {rid: orjson.loads(doc) for rid, doc in self._conn.execute(f'SELECT id, doc FROM "{name}"')}
+
+    def max_id(self, definition: str) -> int:
+        """The highest id in use (0 for none): at least the number of records, found at once."""
+        name = table_name(definition)
+        if name not in self._tables:
+            return 0
+        with self._lock:
+            return int(self._conn.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{name}"').fetchone()[0])
+
     def existing(self, definition: str, ids: Iterable[int]) -> set[int]:
         """Which of these ids have a record (no document is read)."""
         name = table_name(definition)
