@@ -36,7 +36,7 @@ from pycoupa.server.unified._convert import (
     timestamps,
     user_ref,
 )
-from pycoupa.server.unified.spec import Source, UnifiedFilter, UnifiedResource
+from pycoupa.server.unified.spec import Mapper, Source, UnifiedFilter, UnifiedResource
 
 MODEL: Final = "accounting"
 
@@ -1023,52 +1023,29 @@ def _category_filters() -> dict[str, UnifiedFilter]:
     return {**timestamps(), "status": active_filter(), "name": text_filter("name", "name")}
 
 
+def _category_source(kind: str, coupa_resource: str, fields: tuple[Any, ...], mapper: Mapper) -> Source:
+    """One Coupa resource feeding tracking categories, told apart by the ``<kind>:`` id prefix."""
+    return Source(
+        coupa_resource=coupa_resource,
+        fields=fields,
+        map=mapper,
+        filters=_category_filters(),
+        id_prefix=f"{kind}:",
+        selector=kind,
+    )
+
+
 TRACKING_CATEGORIES = UnifiedResource(
     model=MODEL,
     name="tracking_categories",
     selector_filter="category_type",
     description="Coupa lookups, lookup values, departments, charts of accounts and GL accounts.",
     sources=(
-        Source(
-            coupa_resource="lookups",
-            fields=LOOKUP_FIELDS,
-            map=map_lookup,
-            filters=_category_filters(),
-            id_prefix="lookup:",
-            selector="lookup",
-        ),
-        Source(
-            coupa_resource="lookup_values",
-            fields=LOOKUP_VALUE_FIELDS,
-            map=map_lookup_value,
-            filters=_category_filters(),
-            id_prefix="lookup_value:",
-            selector="lookup_value",
-        ),
-        Source(
-            coupa_resource="departments",
-            fields=DEPARTMENT_FIELDS,
-            map=map_department,
-            filters=_category_filters(),
-            id_prefix="department:",
-            selector="department",
-        ),
-        Source(
-            coupa_resource="account_types",
-            fields=ACCOUNT_TYPE_FIELDS,
-            map=map_account_type,
-            filters=_category_filters(),
-            id_prefix="account_type:",
-            selector="account_type",
-        ),
-        Source(
-            coupa_resource="accounts",
-            fields=ACCOUNT_CATEGORY_FIELDS,
-            map=map_account_category,
-            filters=_category_filters(),
-            id_prefix="account:",
-            selector="account",
-        ),
+        _category_source("lookup", "lookups", LOOKUP_FIELDS, map_lookup),
+        _category_source("lookup_value", "lookup_values", LOOKUP_VALUE_FIELDS, map_lookup_value),
+        _category_source("department", "departments", DEPARTMENT_FIELDS, map_department),
+        _category_source("account_type", "account_types", ACCOUNT_TYPE_FIELDS, map_account_type),
+        _category_source("account", "accounts", ACCOUNT_CATEGORY_FIELDS, map_account_category),
     ),
 )
 
