@@ -189,6 +189,10 @@ def bytes_per_invoice(url: str) -> None:
         headers=headers,
     )
     print(f"bytes/invoice: full {len(full.content) / 50:,.0f}; with a fields projection {len(lean.content) / 50:,.0f}")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _calibrate import calibration_line
+
+    print(calibration_line())
 
 
 def full_pull(args: argparse.Namespace) -> None:

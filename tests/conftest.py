@@ -30,9 +30,7 @@ def emu() -> Emulator:
 @pytest.fixture
 async def http(emu: Emulator) -> AsyncIterator[httpx.AsyncClient]:
     """A client talking to the emulator in-process (no sockets)."""
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=emu.app), base_url="http://coupa.test"
-    ) as c:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emu.app), base_url="http://coupa.test") as c:
         yield c
 
 

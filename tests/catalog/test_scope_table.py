@@ -20,9 +20,7 @@ HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 # a regression in the alias tables shows up, while allowing a little slack for seed tweaks.
 MAX_UNMAPPED = 190
 
-pytestmark = pytest.mark.skipif(
-    not (SEED.is_file() and R39.is_dir()), reason="shared reference data not available"
-)
+pytestmark = pytest.mark.skipif(not (SEED.is_file() and R39.is_dir()), reason="shared reference data not available")
 
 
 @cache
@@ -52,9 +50,7 @@ def routes_for(scope: str, resource: str, action: str) -> list[list[str]]:
 
 
 def test_r39_inventory_matches_expectations() -> None:
-    spec_paths = sum(
-        len(json.loads(p.read_text(encoding="utf-8"))["paths"]) for p in sorted(R39.glob("*.json"))
-    )
+    spec_paths = sum(len(json.loads(p.read_text(encoding="utf-8"))["paths"]) for p in sorted(R39.glob("*.json")))
     assert spec_paths == 463
     assert len(set(r39_routes())) == len(r39_routes()) == 809
 
@@ -83,9 +79,7 @@ def test_parse_handles_seed_quirks() -> None:
     lines = parse_scope_table(seed_text())
     assert len(lines) == 717
     assert lines[0] == ScopeLine("core.accounting.read", "API/Account Groups", "Index")
-    assert lines[-1] == ScopeLine(
-        "treasury.cash_management.write", "API/Treasury/Cash Management", "Cash Flows/Update"
-    )
+    assert lines[-1] == ScopeLine("treasury.cash_management.write", "API/Treasury/Cash Management", "Cash Flows/Update")
     as_set = set(lines)
     # "####"/"#####" and "##" resource headings.
     assert ScopeLine("core.accounting.write", "API/Account Validation Rules", "Create") in as_set

@@ -514,3 +514,15 @@ def test_oauth_error_without_an_rfc_body(status: int, code: str) -> None:
     error = oauth_error_from_response(_response(status, b"<html><title>down</title></html>", {"Retry-After": "4"}))
     assert type(error) is OAuthError
     assert error.error == code and error.retry_after == 4.0
+
+
+def test_parsed_body_decodes_json_and_xml_but_not_html() -> None:
+    as_json = error_from_response(_response(400, VALIDATION_JSON, JSON, method="POST"))
+    assert isinstance(as_json.parsed_body, dict) and as_json.parsed_body["errors"]
+    xml = b'<?xml version="1.0" encoding="UTF-8"?><errors><error>Name can\'t be blank</error></errors>'
+    as_xml = error_from_response(_response(422, xml, {"content-type": "application/xml"}, method="POST"))
+    assert as_xml.parsed_body is not None and "Name can't be blank" in str(as_xml.parsed_body)
+    page = error_from_response(_response(503, b"<html><body>Service Unavailable</body></html>",
+                                         {"content-type": "text/html"}))  # fmt: skip
+    assert page.parsed_body is None
+    assert error_from_response(_response(502, b"not json {", {"content-type": "application/json"})).parsed_body is None

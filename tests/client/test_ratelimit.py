@@ -16,7 +16,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from pycoupa.client.errors import ConfigurationError
+from pycoupa.client.errors import ConfigurationError, RateBudgetExceededError
 from pycoupa.client.ratelimit import (
     DEFAULT_BLOCK,
     RECOVERY_EVERY,
@@ -365,3 +365,32 @@ def test_redis_outage_uses_the_fallback_or_raises() -> None:
     assert fallback.effective_rps() == pytest.approx(2.5)
     with pytest.raises(redis.ConnectionError):
         RedisRateLimiter(dead, "pycoupa:test:dead", 5, 2).acquire_delay()
+
+
+# --------------------------------------------------------------------------------------------
+# A cap on the wait: a slot further away than max_wait is refused, not reserved
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_slot_beyond_max_wait_is_refused_and_not_reserved(make: Factory) -> None:
+    clock = FakeClock()
+    limiter = make(clock, rps=10, burst=2)
+    assert [limiter.acquire_delay(0.15) for _ in range(2)] == [0.0, 0.0]  # the burst
+    assert limiter.acquire_delay(0.15) == pytest.approx(0.1)  # within the cap: reserved
+    with pytest.raises(RateBudgetExceededError) as refused:
+        limiter.acquire_delay(0.15)  # 0.2 s away: over the cap
+    assert refused.value.wait == pytest.approx(0.2) and refused.value.retry_after == pytest.approx(0.05)
+    # Nothing was booked by the refusal: the next caller without a cap gets that same slot.
+    assert limiter.acquire_delay() == pytest.approx(0.2)
+    clock.now += 1.0
+    assert limiter.acquire_delay(0.0) == 0.0  # idle time refilled the bucket
+
+
+def test_max_wait_counts_a_429_block_too(make: Factory) -> None:
+    clock = FakeClock()
+    limiter = make(clock, rps=10, burst=5)
+    limiter.on_throttled(3.0)
+    with pytest.raises(RateBudgetExceededError) as refused:
+        limiter.acquire_delay(1.0)
+    assert refused.value.wait == pytest.approx(3.0)
+    assert "max_rate_wait=1" in str(refused.value)

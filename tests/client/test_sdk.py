@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -10,7 +11,13 @@ import httpx
 import pytest
 
 from pycoupa.client import AsyncCoupa, Coupa
-from pycoupa.client.errors import ConfigurationError, NotFoundError, PermissionDeniedError, ValidationError
+from pycoupa.client.errors import (
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateBudgetExceededError,
+    ValidationError,
+)
 from pycoupa.client.retry import RetryPolicy
 from pycoupa.emulator.app import Emulator
 from pycoupa.emulator.seed import SeedCounts, seed
@@ -223,3 +230,98 @@ async def test_xml_format_gives_the_same_models_as_json(seeded: Emulator) -> Non
         one = await xml_client.invoices.get(from_json[0].id)
         assert one.id == from_json[0].id and one.supplier.name == from_json[0].supplier.name
         assert await xml_client.invoices.list(invoice_number="no-such-number") == []  # XML's 404 "No results"
+
+
+async def test_max_rate_wait_refuses_instead_of_queueing(seeded: Emulator) -> None:
+    cid, secret = seeded.create_oauth_client(list(ALL))
+    inner = httpx.ASGITransport(app=seeded.app)
+    sent: list[str] = []
+
+    class Counting(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sent.append(request.url.path)
+            return await inner.handle_async_request(request)
+
+    async with AsyncCoupa("http://127.0.0.1", client_id=cid, client_secret=secret, scopes=list(ALL),
+                          transport=Counting(), rps=2, burst=1, max_rate_wait=0.2) as coupa:  # fmt: skip
+        await coupa.currencies.list(limit=1)  # the burst of one
+        with pytest.raises(RateBudgetExceededError) as refused:
+            await coupa.currencies.list(limit=1)  # next slot 0.5 s away: over the cap
+        assert 0.2 < refused.value.wait <= 0.5
+        assert refused.value.retry_after == pytest.approx(refused.value.wait - 0.2)
+    assert [p for p in sent if p.startswith("/api/")] == ["/api/currencies"]  # the refused call never left
+    with pytest.raises(ConfigurationError, match="max_rate_wait"):
+        Coupa("http://127.0.0.1", client_id=cid, client_secret=secret, scopes=list(ALL), max_rate_wait=-1)
+
+
+@pytest.mark.slow
+async def test_full_pull_adapts_to_429s_from_coupas_throttle() -> None:
+    """Against Coupa's throttle (25/s, burst 20) over a socket, a limiter set far too fast draws
+    429s, slows itself down and loses nothing; the default one gets every invoice too (what 429s
+    it may draw when the instance stalls and then admits queued requests together are absorbed)."""
+    emu = Emulator()
+    seed(emu, SeedCounts(invoices=1500, payments=0), random_seed=2)
+    cid, secret = emu.create_oauth_client(["core.invoice.read"])
+    with serve_in_thread(emu) as running:
+        for label, options in (("too fast", {"rps": 80.0, "burst": 20}), ("default", {})):
+            emu.stats.reset()
+            emu.buckets.configure(emu.buckets.settings)  # a full bucket for each run
+            async with AsyncCoupa(running.url, client_id=cid, client_secret=secret, scopes=["core.invoice.read"],
+                                  retry=FAST_RETRY, **options) as coupa:  # fmt: skip
+                ids = Counter([inv.id async for inv in coupa.invoices.iter(full_pull=True, fields=["id"])])
+                limiter = coupa.settings.limiter
+                assert limiter is not None
+                adapted = limiter.effective_rps()
+            assert len(ids) == 1500 and set(ids.values()) == {1}, label
+            if label == "too fast":
+                assert emu.stats.snapshot()["by_status"].get("429", 0) > 0
+                assert adapted < 80.0  # the 429s halved its rate
+
+
+def test_every_catalog_resource_is_reachable_and_refuses_what_it_lacks() -> None:
+    """Each of the catalog's resources through ``coupa.resource(name)``: ``list`` sends a GET to
+    its own collection path where the catalog has one, and fails before any request where not."""
+    from pycoupa.catalog.model import load_catalog
+
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth2/token":
+            return httpx.Response(200, json={"access_token": "t", "token_type": "bearer", "expires_in": 3600})
+        sent.append(request)
+        return httpx.Response(200, json=[])
+
+    catalog = load_catalog()
+    with Coupa("https://acme.coupahost.com", client_id="c", client_secret="s", scopes=["x"],
+               transport=httpx.MockTransport(answer), rate_limiter=None, models=False) as coupa:  # fmt: skip
+        listed = refused = 0
+        for resource in catalog.resources.values():
+            depth = resource.path.count("{")
+            handle = coupa.resource(resource.name, parent_id=None if not depth else 7 if depth == 1 else (7,) * depth)
+            sent.clear()
+            if resource.op("list") is None:
+                with pytest.raises(ConfigurationError):
+                    handle.list(limit=1)
+                assert not sent, resource.name
+                refused += 1
+                continue
+            assert handle.list(limit=1) == [], resource.name
+            [request] = sent
+            expected = "/api" + re.sub(r"\{[^}]+\}", "7", resource.path)
+            assert request.method == "GET" and request.url.path == expected, resource.name
+            listed += 1
+    assert listed > 100 and listed + refused == len(catalog.resources)
+    # A nested record: the parent's id and the record's both land where they belong.
+    with Coupa("https://acme.coupahost.com", client_id="c", client_secret="s", scopes=["x"],
+               transport=httpx.MockTransport(lambda r: answer(r) if r.url.path == "/oauth2/token" else (
+                   sent.append(r) or httpx.Response(200, json={"id": 3}))), rate_limiter=None,
+               models=False) as coupa:  # fmt: skip
+        sent.clear()
+        coupa.resource("suppliers/{supplier_id}/addresses", parent_id=5).get(3)
+        coupa.resource("suppliers/{supplier_id}/addresses", parent_id=5).create({"street1": "1 Main St"})
+        assert [(r.method, r.url.path) for r in sent] == [
+            ("GET", "/api/suppliers/5/addresses/3"),
+            ("POST", "/api/suppliers/5/addresses"),
+        ]
+        with pytest.raises(ConfigurationError, match="supplier_id"):
+            coupa.resource("suppliers/{supplier_id}/addresses", parent_id=(5, 6)).list()

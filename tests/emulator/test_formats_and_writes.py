@@ -51,7 +51,7 @@ async def test_create_in_xml_and_read_back_typed(xml_api: httpx.AsyncClient) -> 
     root, at = codec_xml.loads(r.content)
     assert root == "account-type"
     assert at["name"] == "Ace Corporate" and at["active"] is True
-    assert at["currency"] == {"id": at["currency"]["id"], "code": "EUR", "name": "Euro"}
+    assert at["currency"] == {"id": at["currency"]["id"], "code": "EUR", "decimals": 2}  # as Coupa nests it
     assert b'<active type="boolean">true</active>' in r.content
     assert b'type="dateTime"' in r.content
 

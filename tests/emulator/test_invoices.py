@@ -211,3 +211,40 @@ async def test_update_line_accounts_changes_only_accounts(api: httpx.AsyncClient
 async def test_new_submit_for_approval_template(api: httpx.AsyncClient) -> None:
     r = await api.get("/api/invoices/new/submit_for_approval")
     assert r.status_code == 200 and r.json()["status"] == "draft" and r.json()["id"] is None
+
+
+async def test_totals_include_invoice_charges(api: httpx.AsyncClient) -> None:
+    """Shipping, handling and misc charges sent as ``invoice-charges`` count in the gross total;
+    with line-level taxation a charge's own tax lines count in the taxes."""
+    charges = [
+        {"line-num": 1, "type": "InvoiceShippingCharge", "description": "Freight", "total": "12.5"},
+        {"line-num": 2, "type": "InvoiceHandlingCharge", "total": "3.25"},
+        {"line-num": 3, "type": "InvoiceMiscCharge", "total": "0.10", "tax-lines": [{"amount": "0.02"}]},
+    ]
+    # lines 7.50 + 100.00, header shipping-amount 5.00, header tax 3.10 (from _invoice)
+    inv = await _invoice(api, **{"invoice-charges": charges})
+    assert [(c["type"], c["total"]) for c in inv["invoice-charges"]] == [
+        ("InvoiceShippingCharge", "12.50"),
+        ("InvoiceHandlingCharge", "3.25"),
+        ("InvoiceMiscCharge", "0.10"),
+    ]
+    assert all(c["currency"]["code"] == "USD" for c in inv["invoice-charges"])
+    assert (inv["gross-total"], inv["total-with-taxes"], inv["amount-due"]) == ("128.35", "131.45", "131.45")
+    assert Decimal(inv["gross-total"]) == Decimal("7.50") + Decimal("100.00") + Decimal("5.00") + Decimal("15.85")
+
+    # a charge edited or dropped through the invoice moves the totals with it
+    shipping, handling, misc = (c["id"] for c in inv["invoice-charges"])
+    r = await api.put(
+        f"/api/invoices/{inv['id']}",
+        json={"invoice-charges": [{"id": shipping, "total": "20.00"}, {"id": handling, "_delete": True}]},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [c["id"] for c in body["invoice-charges"]] == [shipping, misc]
+    assert (body["gross-total"], body["total-with-taxes"], body["amount-due"]) == ("132.60", "135.70", "135.70")
+
+    # line-level taxation: line and charge tax lines replace the header's tax-amount
+    r = await api.put(f"/api/invoices/{inv['id']}", json={"line-level-taxation": True})
+    body = r.json()
+    assert (body["gross-total"], body["total-with-taxes"], body["amount-due"]) == ("132.60", "132.62", "132.62")
+    assert body["tax-due-to-supplier"] == "0.02"

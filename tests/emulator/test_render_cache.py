@@ -32,6 +32,9 @@ PAGE = {"status": "approved", "updated-at[gt]": "2020-01-01T00:00:00Z", "limit":
 def emu() -> Emulator:
     instance = Emulator()
     seed(instance, SeedCounts(invoices=40), random_seed=3)
+    # Every record rendered is kept at once, so that each test below reads through the cache
+    # (by default a record is kept only when rendered a second time; see the test at the end).
+    instance.renderer.keep_at_first_render = True
     return instance
 
 
@@ -430,3 +433,20 @@ def test_a_record_rendered_under_another_definition_follows_writes(emu: Emulator
     assert after == codec_json.dumps(emu.renderer.render_many("UserSimple", [fresh], json_mode=True))
     # the same document given again (it equals the stored one): the cached rendering must be the new one
     assert emu.renderer.full_json("UserSimple", [user | {"firstname": "Renamed"}]) == after
+
+
+async def test_a_record_is_kept_the_second_time_it_is_rendered(api: httpx.AsyncClient, emu: Emulator) -> None:
+    emu.renderer.keep_at_first_render = False  # the default
+    first, ids = await page(api, **PAGE)
+    kept = {key for key in emu.renderer._records if key[0] == "InvoiceHeader"}
+    assert ids and not kept  # read once (a client paging through): nothing kept
+    second, _ = await page(api, **PAGE)
+    assert second == first
+    kept = {key[1] for key in emu.renderer._records if key[0] == "InvoiceHeader"}
+    assert kept == set(ids)  # asked for again: now kept
+    third, _ = await page(api, **PAGE)
+    assert third == first == expected(emu, "InvoiceHeader", ids)
+    emu.store.execute("UPDATE r_InvoiceHeader SET doc = json_set(doc, '$.\"invoice-number\"', 'X-1') WHERE id = ?",
+                      (ids[0],))  # fmt: skip
+    fourth, _ = await page(api, **PAGE)
+    assert b'"invoice-number":"X-1"' in fourth and fourth == expected(emu, "InvoiceHeader", ids)

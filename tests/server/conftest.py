@@ -4,6 +4,7 @@ a tenant with an API key, and an HTTP client for the server app."""
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -56,6 +57,16 @@ def coupa() -> Emulator:
     emu = Emulator()
     seed(emu, SeedCounts(invoices=120), 11)
     return emu
+
+
+def stop_process(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
+    """Terminate a server started for a test; kill it if it does not stop in time."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
 
 
 def settings_for(database_url: str, **extra: object) -> ServerSettings:

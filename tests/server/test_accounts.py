@@ -3,7 +3,13 @@ rest, tenant isolation, status changes and capabilities."""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from typing import Any
+
+import httpx
 import psycopg
+import pytest
 import sqlalchemy as sa
 from tests.server.conftest import INSTANCE, SCOPES, Server
 
@@ -259,3 +265,135 @@ async def test_re_encrypt_moves_rows_to_the_primary_key(server: Server) -> None:
     assert row.key_id == "k2"
     assert server.platform.credentials(row).client_secret == server.client_secret
     assert await server.platform.re_encrypt() == 0
+
+
+async def test_error_status_when_coupa_fails_then_active_again(server: Server) -> None:
+    account_id = await server.connect()
+    # Coupa's API answers 503 to everything after the token request (retries included).
+    server.coupa.faults.configure({"script": [{"nth": n, "fault": "503"} for n in range(2, 40)]})
+    r = await server.http.post(f"/integrated-accounts/{account_id}/validate", headers=server.auth())
+    assert r.status_code == 502, r.text
+    assert r.json()["error"] == "validation_failed"
+    assert r.json()["remote_error"]["status_code"] == 503
+    got = (await server.http.get(f"/integrated-accounts/{account_id}", headers=server.auth())).json()
+    assert got["status"] == "error", got
+    assert "503" in got["status_reason"] and "Service Unavailable" in got["status_reason"]
+    assert server.client_secret not in str(got)
+    validated = got["last_validated_at"]
+    # Coupa is back: validating again makes the account active and clears the reason.
+    server.coupa.faults.clear()
+    r = await server.http.post(f"/integrated-accounts/{account_id}/validate", headers=server.auth())
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "active" and r.json()["status_reason"] is None
+    assert r.json()["last_validated_at"] > validated
+    got = (await server.http.get(f"/integrated-accounts/{account_id}", headers=server.auth())).json()
+    assert got["status"] == "active"
+
+
+async def test_error_status_when_the_instance_is_unreachable(
+    sqlite_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = sqlite_server
+    account_id = await server.connect()
+    serving = server.platform.pool._transport_factory
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    # The instance goes down (same URL: every connection is refused)...
+    monkeypatch.setattr(server.platform.pool, "_transport_factory", lambda url: httpx.MockTransport(refused))
+    r = await server.http.post(f"/integrated-accounts/{account_id}/validate", headers=server.auth())
+    assert r.status_code == 502 and r.json()["error"] == "instance_unreachable", r.text
+    got = (await server.http.get(f"/integrated-accounts/{account_id}", headers=server.auth())).json()
+    assert got["status"] == "error"
+    assert got["status_reason"] == f"could not reach {INSTANCE}: ConnectError"
+    # ...and comes back.
+    monkeypatch.setattr(server.platform.pool, "_transport_factory", serving)
+    r = await server.http.post(f"/integrated-accounts/{account_id}/validate", headers=server.auth())
+    assert r.status_code == 200 and r.json()["status"] == "active", r.text
+
+
+async def test_token_endpoint_outage_is_an_error_not_needs_reauth(sqlite_server: Server) -> None:
+    server = sqlite_server
+    account_id = await server.connect()
+    server.coupa.faults.configure({"rates": {"503": 1.0}})  # /oauth2/token answers 503 too
+    r = await server.http.post(f"/integrated-accounts/{account_id}/validate", headers=server.auth())
+    assert r.status_code >= 500, r.text
+    got = (await server.http.get(f"/integrated-accounts/{account_id}", headers=server.auth())).json()
+    assert got["status"] == "error", got
+
+
+async def test_logs_never_hold_a_secret(server: Server, caplog: pytest.LogCaptureFixture) -> None:
+    # Every logger at DEBUG: the platform, the SDK, httpx/httpcore, SQLAlchemy (SQL and parameters).
+    caplog.set_level(logging.DEBUG)
+    for name in list(logging.root.manager.loggerDict):
+        caplog.set_level(logging.DEBUG, logger=name)
+    # Every access token Coupa hands out, whoever asked for it.
+    tokens: list[str] = []
+    issue = server.coupa.oauth._issue
+
+    def recording_issue(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        out = issue(*args, **kwargs)
+        tokens.append(out["access_token"])
+        return out
+
+    server.coupa.oauth._issue = recording_issue  # type: ignore[method-assign]
+    secret = f"canary-secret-{uuid.uuid4().hex}"
+    client_id, _ = server.coupa.oauth.create_client(list(SCOPES), None, name="log-canary", client_secret=secret)
+    wrong, rotated = f"canary-wrong-{uuid.uuid4().hex}", f"canary-rotated-{uuid.uuid4().hex}"
+
+    created = await server.http.post(
+        "/integrated-accounts", json=_body(server, client_id=client_id, client_secret=secret), headers=server.auth()
+    )
+    assert created.status_code == 201, created.text
+    account_id = created.json()["id"]
+    new_key = (await server.http.post("/keys", json={"name": "logs"}, headers=server.auth())).json()["key"]
+    for key in (server.key, new_key):
+        for path in ("/unified/accounting/invoices", "/unified/accounting/contacts", "/proxy/suppliers"):
+            r = await server.http.get(f"{path}?integrated_account_id={account_id}&limit=2", headers=server.auth(key))
+            assert r.status_code == 200, (path, r.text)
+    # A 503 the SDK retries through.
+    server.coupa.faults.configure({"script": [{"nth": 1, "fault": "503"}]})
+    r = await server.http.get(f"/unified/accounting/contacts?integrated_account_id={account_id}&limit=2",
+                              headers=server.auth())  # fmt: skip
+    assert r.status_code == 200, r.text
+    server.coupa.faults.clear()
+    # Wrong secrets, on create and on update.
+    r = await server.http.post(
+        "/integrated-accounts", json=_body(server, client_id=client_id, client_secret=wrong), headers=server.auth()
+    )
+    assert r.status_code == 400
+    r = await server.http.patch(f"/integrated-accounts/{account_id}", json={"client_secret": wrong},
+                                headers=server.auth())  # fmt: skip
+    assert r.status_code == 400
+    # The secret is rotated in Coupa and live tokens die: 401 after a re-mint, needs_reauth, then fixed.
+    server.coupa.oauth.create_client(list(SCOPES), None, client_id=client_id, client_secret=rotated)
+    server.coupa.oauth.revoke_all()
+    r = await server.http.get(f"/proxy/suppliers?integrated_account_id={account_id}", headers=server.auth())
+    assert r.status_code == 403 and r.json()["error"] == "needs_reauth", r.text
+    r = await server.http.patch(f"/integrated-accounts/{account_id}", json={"client_secret": rotated},
+                                headers=server.auth())  # fmt: skip
+    assert r.status_code == 200 and r.json()["status"] == "active", r.text
+    r = await server.http.get(f"/unified/accounting/invoices?integrated_account_id={account_id}&limit=1",
+                              headers=server.auth())  # fmt: skip
+    assert r.status_code == 200, r.text
+
+    assert len(tokens) >= 3
+    needles = {
+        "client secret": secret, "wrong client secret": wrong, "rotated client secret": rotated,
+        "API key": server.key, "new API key": new_key,
+        "API key past its prefix": server.key[10:], "new API key past its prefix": new_key[10:],
+    }  # fmt: skip
+    for n, token in enumerate(tokens):
+        needles[f"access token #{n}"] = token
+        needles[f"access token #{n}'s signature"] = token.rsplit(".", 1)[-1]
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    records = caplog.records
+    assert any(r.name.startswith("pycoupa") for r in records), "nothing from pycoupa was captured"
+    assert any(r.name.startswith("httpx") for r in records), "nothing from httpx was captured"
+    # Named, never shown: a failing run must not print the secrets it found.
+    leaks = []
+    for record in records:
+        text = formatter.format(record) + repr(record.args) + repr(vars(record))
+        leaks += [(record.name, record.levelname, what) for what, needle in needles.items() if needle in text]
+    assert leaks == []

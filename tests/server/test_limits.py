@@ -3,6 +3,7 @@ the one error shape."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -119,3 +120,23 @@ async def test_openapi_docs_are_served(sqlite_server: Server) -> None:
     assert "/unified/accounting/invoices" in spec["paths"]
     assert "/integrated-accounts" in spec["paths"]
     assert (await s.http.get("/docs")).status_code == 200
+
+
+async def test_a_call_the_coupa_budget_would_hold_too_long_gets_429_at_once(tmp_path: object, coupa: Emulator) -> None:
+    async for s in start_server(f"sqlite:///{tmp_path}/b.db", coupa, coupa_rps=1.0, coupa_burst=1,
+                                coupa_max_wait=0.3):  # fmt: skip
+        account = await s.connect()  # validation spends the instance's burst
+        url = "/unified/accounting/currencies?integrated_account_id=" + account
+        coupa.stats.reset()
+        started = time.monotonic()
+        answers = [await s.http.get(url, headers=s.auth()) for _ in range(3)]
+        elapsed = time.monotonic() - started
+        codes = [a.status_code for a in answers]
+        assert 429 in codes, codes
+        refused = answers[codes.index(429)]
+        body = refused.json()
+        assert body["error"] == "rate_limited" and body["details"]["limit"] == "coupa_budget"
+        assert int(refused.headers["retry-after"]) >= 1
+        assert elapsed < 2.5  # refused at once, not after queueing for the budget
+        api_calls = sum(n for route, n in coupa.stats.snapshot()["by_route"].items() if "/api/" in route)
+        assert api_calls == codes.count(200)  # a refused call never reached Coupa

@@ -11,8 +11,8 @@ from pycoupa.server.errors import APIError
 from pycoupa.server.proxy import check_path, target_url
 
 
-async def test_get_passes_query_and_answers_json(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_get_passes_query_and_answers_json(server: Server) -> None:
+    s = server
     account = await s.connect()
     r = await s.http.get(f"/proxy/suppliers?integrated_account_id={account}&limit=2&order_by=id", headers=s.auth())
     assert r.status_code == 200, r.text
@@ -22,8 +22,8 @@ async def test_get_passes_query_and_answers_json(sqlite_server: Server) -> None:
     assert "created-at" in records[0]  # Coupa's own shape, untouched
 
 
-async def test_xml_when_asked(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_xml_when_asked(server: Server) -> None:
+    s = server
     account = await s.connect()
     r = await s.http.get(
         f"/proxy/suppliers?integrated_account_id={account}&limit=1", headers={**s.auth(), "Accept": "application/xml"}
@@ -32,15 +32,15 @@ async def test_xml_when_asked(sqlite_server: Server) -> None:
     assert r.content.lstrip().startswith(b"<?xml") and b"<suppliers" in r.content
 
 
-async def test_account_by_header_and_api_prefix(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_account_by_header_and_api_prefix(server: Server) -> None:
+    s = server
     account = await s.connect()
     r = await s.http.get("/proxy/api/currencies?limit=1", headers={**s.auth(), "X-Integrated-Account-Id": account})
     assert r.status_code == 200 and len(r.json()) == 1
 
 
-async def test_writes_pass_through_and_coupa_errors_are_preserved(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_writes_pass_through_and_coupa_errors_are_preserved(server: Server) -> None:
+    s = server
     account = await s.connect()
     r = await s.http.post(
         f"/proxy/suppliers?integrated_account_id={account}", json={"name": "Proxy Co", "number": "PX-1"},
@@ -96,8 +96,8 @@ def test_target_stays_on_the_instance() -> None:
     "path",
     ["/proxy/..%2F__emulator__/reset", "/proxy/%2e%2e/oauth2/token", "/proxy/suppliers/%2e%2e/%2e%2e/x"],
 )
-async def test_encoded_tricks_refused_over_http(sqlite_server: Server, path: str) -> None:
-    s = sqlite_server
+async def test_encoded_tricks_refused_over_http(server: Server, path: str) -> None:
+    s = server
     account = await s.connect()
     before = s.coupa.stats.total
     r = await s.http.get(f"{path}?integrated_account_id={account}", headers=s.auth())
@@ -107,8 +107,8 @@ async def test_encoded_tricks_refused_over_http(sqlite_server: Server, path: str
     assert s.coupa.stats.total == before
 
 
-async def test_redirect_to_another_host_is_refused(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_redirect_to_another_host_is_refused(server: Server) -> None:
+    s = server
     account = await s.connect()
     inner = httpx.ASGITransport(app=s.coupa.app)
 
@@ -129,7 +129,7 @@ async def test_redirect_to_another_host_is_refused(sqlite_server: Server) -> Non
     assert r.status_code == 302 and r.headers["location"] == "/api/suppliers/1"
 
 
-async def test_proxy_needs_an_account(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_proxy_needs_an_account(server: Server) -> None:
+    s = server
     r = await s.http.get("/proxy/suppliers", headers=s.auth())
     assert r.status_code == 400 and "integrated_account_id" in r.json()["message"]

@@ -58,8 +58,8 @@ async def test_cursor_walks_every_invoice_once_in_order(server: Server) -> None:
     assert seen == _invoice_ids(server)
 
 
-async def test_a_large_limit_is_filled_from_concurrent_coupa_pages(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_a_large_limit_is_filled_from_concurrent_coupa_pages(server: Server) -> None:
+    s = server
     account, rec = await _recorded(s)
     r = await s.http.get(
         "/unified/accounting/invoices", params={"integrated_account_id": account, "limit": "110"}, headers=s.auth()
@@ -83,8 +83,8 @@ async def test_a_large_limit_is_filled_from_concurrent_coupa_pages(sqlite_server
     assert [x["id"] for x in nxt.json()["result"]] == [str(i) for i in _invoice_ids(s)[110:115]]
 
 
-async def test_remote_data_only_when_asked_and_then_unprojected(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_remote_data_only_when_asked_and_then_unprojected(server: Server) -> None:
+    s = server
     account, rec = await _recorded(s)
     plain = await s.http.get(
         "/unified/accounting/invoices", params={"integrated_account_id": account, "limit": "2"}, headers=s.auth()
@@ -101,8 +101,8 @@ async def test_remote_data_only_when_asked_and_then_unprojected(sqlite_server: S
     assert "fields" not in rec.api_calls("/api/invoices")[-1]
 
 
-async def test_forged_and_foreign_cursors_are_refused(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_forged_and_foreign_cursors_are_refused(server: Server) -> None:
+    s = server
     account = await s.connect()
     r = await s.http.get(
         "/unified/accounting/invoices", params={"integrated_account_id": account, "limit": "3"}, headers=s.auth()
@@ -128,8 +128,8 @@ async def test_forged_and_foreign_cursors_are_refused(sqlite_server: Server) -> 
     assert other.status_code == 400 and "another request" in other.json()["message"]
 
 
-async def test_unsupported_filter_lists_the_supported_ones(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_unsupported_filter_lists_the_supported_ones(server: Server) -> None:
+    s = server
     account = await s.connect()
     r = await s.http.get(
         "/unified/accounting/invoices", params={"integrated_account_id": account, "colour": "red"}, headers=s.auth()
@@ -150,8 +150,8 @@ async def test_unsupported_filter_lists_the_supported_ones(sqlite_server: Server
     assert r.status_code == 400
 
 
-async def test_updated_at_filter_is_translated(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_updated_at_filter_is_translated(server: Server) -> None:
+    s = server
     account, rec = await _recorded(s)
     stamps = sorted(
         r[0] for r in s.coupa.store.execute("SELECT json_extract(doc, '$.\"updated-at\"') FROM r_InvoiceHeader")
@@ -169,8 +169,8 @@ async def test_updated_at_filter_is_translated(sqlite_server: Server) -> None:
     assert all(x["updated_at"] > middle for x in r.json()["result"]) or expected == 0
 
 
-async def test_remote_query_passes_raw_coupa_filters(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_remote_query_passes_raw_coupa_filters(server: Server) -> None:
+    s = server
     account, rec = await _recorded(s)
     first = await s.http.get(
         "/unified/accounting/invoices",
@@ -196,8 +196,8 @@ async def test_remote_query_passes_raw_coupa_filters(sqlite_server: Server) -> N
     assert bad.status_code == 400 and bad.json()["remote_error"]["status_code"] == 400
 
 
-async def test_get_one_record(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_get_one_record(server: Server) -> None:
+    s = server
     account = await s.connect()
     first = _invoice_ids(s)[0]
     r = await s.http.get(f"/unified/accounting/invoices/{first}", params={"integrated_account_id": account},
@@ -215,8 +215,8 @@ async def test_get_one_record(sqlite_server: Server) -> None:
     assert bad.status_code == 400
 
 
-async def test_tracking_categories_page_across_sources(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_tracking_categories_page_across_sources(server: Server) -> None:
+    s = server
     account = await s.connect()
     ids: list[str] = []
     cursor = None
@@ -243,8 +243,8 @@ async def test_tracking_categories_page_across_sources(sqlite_server: Server) ->
 
 @pytest.mark.parametrize(("model", "name"), [("user-directory", "users"), ("user-directory", "groups"),
                                              ("accounting", "contacts"), ("accounting", "employees")])  # fmt: skip
-async def test_every_listed_record_can_be_fetched_alone(sqlite_server: Server, model: str, name: str) -> None:
-    s = sqlite_server
+async def test_every_listed_record_can_be_fetched_alone(server: Server, model: str, name: str) -> None:
+    s = server
     account = await s.connect()
     r = await s.http.get(f"/unified/{model}/{name}", params={"integrated_account_id": account, "limit": "3"},
                          headers=s.auth())  # fmt: skip
@@ -255,8 +255,8 @@ async def test_every_listed_record_can_be_fetched_alone(sqlite_server: Server, m
         assert one.json() == record
 
 
-async def test_unknown_resource_and_missing_account(sqlite_server: Server) -> None:
-    s = sqlite_server
+async def test_unknown_resource_and_missing_account(server: Server) -> None:
+    s = server
     r = await s.http.get("/unified/accounting/widgets?integrated_account_id=x", headers=s.auth())
     assert r.status_code == 404 and "accounting/invoices" in r.json()["message"]
     r = await s.http.get("/unified/accounting/invoices", headers=s.auth())

@@ -237,9 +237,7 @@ def test_order_by_and_dir() -> None:
     assert parse("order-by=updated-at&dir=Asc").order_by == "updated-at"
 
 
-@pytest.mark.parametrize(
-    ("key", "raw"), [("dir", "down"), ("dir", ""), ("order_by", ""), ("order_by", "a[b]")]
-)
+@pytest.mark.parametrize(("key", "raw"), [("dir", "down"), ("dir", ""), ("order_by", ""), ("order_by", "a[b]")])
 def test_bad_order(key: str, raw: str) -> None:
     with pytest.raises(QueryError) as info:
         parse_query([(key, raw)])
@@ -314,9 +312,7 @@ def test_write_without_exported() -> None:
 
 
 def test_fields_documented_examples() -> None:
-    assert parse_fields(
-        '["id","invoice_number",{"invoice_lines":["id","line_num"]},{"custom_fields":{}}]'
-    ) == {
+    assert parse_fields('["id","invoice_number",{"invoice_lines":["id","line_num"]},{"custom_fields":{}}]') == {
         "id": None,
         "invoice-number": None,
         "invoice-lines": {"id": None, "line-num": None},

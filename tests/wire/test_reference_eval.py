@@ -106,9 +106,7 @@ def test_string_ordering_is_by_code_point() -> None:
     assert m({"name": "Fish"}, ("name", "gt_or_eq", "Fish"))
 
 
-@pytest.mark.parametrize(
-    "op", ["gt", "lt", "gt_or_eq", "lt_or_eq", "eq", "not_eq", "contains", "starts_with"]
-)
+@pytest.mark.parametrize("op", ["gt", "lt", "gt_or_eq", "lt_or_eq", "eq", "not_eq", "contains", "starts_with"])
 def test_none_never_matches(op: str) -> None:
     assert not m({"id": 1, "total": None, "name": None}, ("total", op, "1"))
     assert not m({"id": 1, "name": None}, ("name", op, "x"))
@@ -560,9 +558,7 @@ def test_exists_is_any_over_elements(lines: list[dict[str, Any] | None], cond: C
     st.integers(-14 * 60, 14 * 60),
     st.integers(-(10**6), 10**6),
 )
-def test_datetimes_compare_as_instants_across_offsets(
-    moment: datetime, offset_min: int, delta_s: int
-) -> None:
+def test_datetimes_compare_as_instants_across_offsets(moment: datetime, offset_min: int, delta_s: int) -> None:
     moment = moment.replace(microsecond=0)
     zone = timezone(timedelta(minutes=offset_min))
     record = {"created-at": moment}

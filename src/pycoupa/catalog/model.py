@@ -169,11 +169,7 @@ class Resource:
 
     def op(self, kind: OpKind, action: str | None = None, method: str | None = None) -> Operation | None:
         for o in self.operations:
-            if (
-                o.kind == kind
-                and (action is None or o.action == action)
-                and (method is None or o.method == method)
-            ):
+            if o.kind == kind and (action is None or o.action == action) and (method is None or o.method == method):
                 return o
         return None
 

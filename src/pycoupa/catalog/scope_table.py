@@ -232,9 +232,7 @@ _SCOPED_BASES: dict[tuple[str, str], tuple[str, ...]] = {
         "/receiving_transactions/{receiving_transaction_id}/attachments",
         "/inventory_transactions/{inventory_transaction_id}/attachments",
     ),
-    ("core.inventory.transfer.write", "api/attachments"): (
-        "/inventory_transfers/{inventory_transfer_id}/attachments",
-    ),
+    ("core.inventory.transfer.write", "api/attachments"): ("/inventory_transfers/{inventory_transfer_id}/attachments",),
     ("core.invoice.create", "api/attachments"): ("/invoices/{invoice_id}/attachments",),
     # The invoice scope only reads remit-to addresses through the invoice.
     ("core.invoice.read", "api/remit to addresses"): ("/invoices/{invoice_id}/remit_to_addresses",),
@@ -398,9 +396,7 @@ def _map_entry(entry: _Entry, index: _RouteIndex) -> tuple[list[tuple[str, str]]
     rkey = _SECTION_RESOURCE_FIXES.get((entry.scope, entry.section)) or _resource_key(entry.resource)
     if rkey in _UNROUTED_RESOURCES:
         return [], _UNROUTED_RESOURCES[rkey]
-    bases: Sequence[str] = (
-        _SCOPED_BASES.get((entry.scope, rkey)) or _RESOURCE_BASES.get(rkey) or (_default_base(rkey),)
-    )
+    bases: Sequence[str] = _SCOPED_BASES.get((entry.scope, rkey)) or _RESOURCE_BASES.get(rkey) or (_default_base(rkey),)
     action = re.sub(r"\s+", " ", entry.action.lower()).strip()
 
     explicit = _EXPLICIT_ROUTES.get((rkey, action))

@@ -17,6 +17,7 @@ import orjson
 from lxml import etree
 
 from pycoupa.catalog.corrections import documented_operations
+from pycoupa.catalog.identity import has_identity, identity_conditions, identity_of
 from pycoupa.catalog.model import Operation, Resource, load_catalog
 from pycoupa.client import query as q
 from pycoupa.client._pipeline import Flow, Sleep, send_flow
@@ -85,6 +86,7 @@ class Settings:
     limiter: RateLimiter | None = field(default_factory=LocalRateLimiter)
     fmt: str = "json"
     models: bool = True
+    max_rate_wait: float | None = None  # None: wait for the rate budget as long as it takes
 
 
 class CoreClient(abc.ABC):
@@ -142,12 +144,14 @@ class CoreClient(abc.ABC):
         files: Mapping[str, Any] | None = None,
     ) -> Flow[Any]:
         request = self.build_request(method, path, params, body, files)
-        response = yield from send_flow(request, self.settings.retry, self.settings.limiter)
+        response = yield from send_flow(
+            request, self.settings.retry, self.settings.limiter, max_wait=self.settings.max_rate_wait
+        )
         return self.decode(response)
 
     # -- resources ---------------------------------------------------------------------------
     @abc.abstractmethod
-    def resource(self, name: str, parent_id: int | None = None) -> Any:
+    def resource(self, name: str, parent_id: ParentId | None = None) -> Any:
         """Any catalog resource; each client returns its own (sync or async) resource type."""
 
     def __getattr__(self, name: str) -> Any:
@@ -468,44 +472,59 @@ def _documented(resource_path: str) -> list[Operation]:
     return [op for op in documented_operations() if op.resource == resource_path]
 
 
-def member_path(op: Operation, record_id: int | None, parent_id: int | None = None) -> str:
+ParentId = int | tuple[int, ...]
+# Operations on one record: the last path parameter is that record's id; the others (and all of a
+# list's, a create's or a collection action's) belong to the parents of a nested collection.
+_ON_A_RECORD = frozenset({"show", "update", "delete", "member_action"})
+
+
+def member_path(op: Operation, record_id: int | None, parent_id: ParentId | None = None) -> str:
+    """``op.path`` with its parameters filled: ``parent_id`` is the parent's id (a tuple, outermost
+    first, for a collection nested two deep), ``record_id`` the record's for a one-record operation."""
+    names = list(op.path_params)
+    values: dict[str, int | None] = {}
+    if op.kind in _ON_A_RECORD and names:
+        values[names.pop()] = record_id
+    parents: tuple[int, ...] = (
+        () if parent_id is None else (parent_id,) if isinstance(parent_id, int) else tuple(parent_id)
+    )
+    if names and len(parents) != len(names):
+        raise ConfigurationError(f"{op.key} needs {', '.join(names)} (parent_id={parent_id!r})")
+    values.update(zip(names, parents, strict=False))
     path = op.path
-    for name in op.path_params:
-        value = record_id if name == op.path_params[-1] and op.kind != "collection_action" else parent_id
+    for name, value in values.items():
         if value is None:
             raise ConfigurationError(f"{op.key} needs {name}")
         path = path.replace("{" + name + "}", str(int(value)))
     return path.replace("(/{style})", "")
 
 
-def natural_keys_of(resource: Resource, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The natural keys a create body gives (invoice-number, name, login, po-number...)."""
-    if not resource.definition:
-        return {}
-    defn = q.definitions().get(resource.definition)
-    if defn is None:
-        return {}
-    wire = to_wire(data)
-    return {k: wire[k] for k in defn.natural_keys if isinstance(wire, Mapping) and wire.get(k) not in (None, "")}
-
-
-def create_flow(core: CoreClient, resource: Resource, data: Any, extra: Sequence[tuple[str, str]]) -> Flow[Any]:
-    """POST, and if the answer is lost (timeout, dropped connection, 5xx), look the record up by its
-    natural keys before sending again, so an ambiguous create never makes a duplicate."""
+def create_flow(
+    core: CoreClient,
+    resource: Resource,
+    data: Any,
+    extra: Sequence[tuple[str, str]],
+    parent_id: ParentId | None = None,
+) -> Flow[Any]:
+    """POST, and if the answer is lost (timeout, dropped connection, 5xx), look the record up by
+    the fields Coupa keeps unique for its kind (``catalog.identity``) before sending it again, so
+    an ambiguous create never makes a duplicate nor reports another record as the one created. A
+    kind without such fields, or a body that lacks them, gets the error instead of a blind resend."""
     op = find_operation(resource, "create")
-    keys = natural_keys_of(resource, data)
+    identity = identity_of(resource.definition, to_wire(data))
     attempts = core.settings.retry.max_attempts
     for attempt in range(1, attempts + 1):
         try:
-            return (yield from core.request_flow("POST", op.path, extra, body=data))
+            return (yield from core.request_flow("POST", member_path(op, None, parent_id), extra, body=data))
         except (CoupaTransportError, ServerError):
-            if not keys or attempt == attempts:
+            if identity is None or attempt == attempts:
                 raise
             listing = find_operation(resource, "list")
-            pairs = build_query(conditions=q.conditions_from_kwargs(resource.definition or "", keys), limit=1)
-            found = yield from core.request_flow("GET", listing.path, pairs)
-            if isinstance(found, list) and found:
-                return found[0]
+            pairs = build_query(conditions=identity_conditions(identity), limit=50)
+            found = yield from core.request_flow("GET", member_path(listing, None, parent_id), pairs)
+            matches = [r for r in found if has_identity(r, identity)] if isinstance(found, list) else []
+            if matches:
+                return matches[0]
             yield Sleep(core.settings.retry.base_delay * attempt)
     raise AssertionError("unreachable")
 

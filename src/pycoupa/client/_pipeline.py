@@ -89,18 +89,25 @@ def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> Coupa
 
 
 def send_flow(
-    request: httpx.Request, retry: RetryPolicy, limiter: RateLimiter | None, *, raise_errors: bool = True
+    request: httpx.Request,
+    retry: RetryPolicy,
+    limiter: RateLimiter | None,
+    *,
+    raise_errors: bool = True,
+    max_wait: float | None = None,
 ) -> Flow[httpx.Response]:
     """Send one request through the throttle, retrying what the retry table allows.
 
     With ``raise_errors=False`` an error answer that is not retried (or that exhausted its
-    retries) is returned rather than raised: a proxy passes Coupa's status through as is.
+    retries) is returned rather than raised: a proxy passes Coupa's status through as is. With
+    ``max_wait``, a request the throttle would hold longer than that raises
+    ``RateBudgetExceededError`` unsent.
     """
     attempt = 0
     while True:
         attempt += 1
         if limiter is not None:
-            wait = limiter.acquire_delay()
+            wait = limiter.acquire_delay() if max_wait is None else limiter.acquire_delay(max_wait)
             if wait > 0:
                 yield Sleep(wait)
         try:

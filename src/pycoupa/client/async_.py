@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from pycoupa.client._base import CoreClient, astream_xml_collections
+from pycoupa.client._base import CoreClient, ParentId, astream_xml_collections
 from pycoupa.client._pipeline import Flow, run_async
 from pycoupa.client.config import ClientOptions, build_settings
 from pycoupa.client.resources import AsyncResource, ResourceFlows
@@ -44,7 +44,7 @@ class AsyncCoupa(CoreClient):
     async def _run(self, flow: Flow[Any]) -> Any:
         return await run_async(flow, self._http)
 
-    def resource(self, name: str, parent_id: int | None = None) -> AsyncResource:
+    def resource(self, name: str, parent_id: ParentId | None = None) -> AsyncResource:
         return AsyncResource(self, ResourceFlows(self, self.catalog_resource(name), parent_id))
 
     async def aclose(self) -> None:

@@ -31,6 +31,7 @@ KNOWN_OPTIONS = frozenset(
         "models",
         "refresh_margin",
         "auth",
+        "max_rate_wait",
     }
 )
 
@@ -46,6 +47,7 @@ class ClientOptions:
     limiter: RateLimiter | None
     fmt: str
     models: bool
+    max_rate_wait: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -99,6 +101,11 @@ class ClientOptions:
                 )
             except ValueError as exc:
                 raise ConfigurationError(str(exc)) from exc
+        max_rate_wait = options.get("max_rate_wait")
+        if max_rate_wait is not None and (
+            isinstance(max_rate_wait, bool) or not isinstance(max_rate_wait, int | float) or not max_rate_wait >= 0
+        ):
+            raise ConfigurationError(f"max_rate_wait must be seconds >= 0 or None, got {max_rate_wait!r}")
         fmt = options.get("format", "json")
         if fmt not in ("json", "xml"):
             raise ConfigurationError(f"format must be 'json' or 'xml', got {fmt!r}")
@@ -112,10 +119,16 @@ class ClientOptions:
             limiter=limiter,
             fmt=fmt,
             models=bool(options.get("models", True)),
+            max_rate_wait=None if max_rate_wait is None else float(max_rate_wait),
         )
 
 
 def build_settings(opts: ClientOptions) -> Settings:
     return Settings(
-        instance_url=opts.instance_url, retry=opts.retry, limiter=opts.limiter, fmt=opts.fmt, models=opts.models
+        instance_url=opts.instance_url,
+        retry=opts.retry,
+        limiter=opts.limiter,
+        fmt=opts.fmt,
+        models=opts.models,
+        max_rate_wait=opts.max_rate_wait,
     )

@@ -11,6 +11,8 @@
     │   ├── ConflictError              409
     │   ├── RateLimitedError           429: the throttle refused the request (``retry_after``)
     │   └── ServerError                5xx (``html`` when the body is a proxy/edge HTML page)
+    ├── RateBudgetExceededError        not sent: the client's own rate budget would hold it past
+    │                                  ``max_rate_wait`` (``retry_after``)
     ├── CoupaTransportError            no HTTP answer at all (wraps ``httpx.TransportError``)
     │   ├── CoupaTimeoutError
     │   └── CoupaConnectionError       refused, reset, or dropped mid-body
@@ -61,7 +63,8 @@ from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlsplit, u
 import httpx
 import orjson
 
-from pycoupa.wire.errors import parse_errors
+from pycoupa.wire import codec_json, codec_xml
+from pycoupa.wire.errors import WireDecodeError, parse_errors
 
 __all__ = [
     "MASK",
@@ -80,6 +83,7 @@ __all__ = [
     "NotFoundError",
     "OAuthError",
     "PermissionDeniedError",
+    "RateBudgetExceededError",
     "RateLimitedError",
     "Secret",
     "ServerError",
@@ -520,7 +524,8 @@ class CoupaAPIError(CoupaError):
     Attributes: ``status``, ``headers`` (response headers, sensitive ones masked), ``body`` (at most
     64 KiB, redacted), ``messages`` (Coupa's parsed error messages, redacted), ``retry_after``
     (seconds from ``Retry-After``, or None), ``request_id`` (``X-Request-Id`` when sent),
-    ``request`` (a redacted copy of the request), ``method`` and ``url`` (redacted).
+    ``request`` (a redacted copy of the request), ``method`` and ``url`` (redacted); ``parsed_body``
+    is ``body`` decoded (JSON or XML into dicts and lists; None when it is neither, an HTML page say).
     """
 
     def __init__(
@@ -553,6 +558,19 @@ class CoupaAPIError(CoupaError):
             detail = _detail(self.messages, self.body, html)
             message = f"{_status_line(self.status)}{_where(self.method, self.url)}: {detail}"
         super().__init__(redact(message, secrets=secrets))
+
+    @property
+    def parsed_body(self) -> Any:
+        """The (redacted) body as data: Coupa's JSON or XML decoded, None for anything else."""
+        ctype = (self.headers.get("content-type") or "").lower()
+        try:
+            if "json" in ctype or self.body[:1] in (b"{", b"["):
+                return codec_json.loads(self.body)
+            if "xml" in ctype or (self.body.lstrip()[:1] == b"<" and not _looks_like_html(self.body, ctype)):
+                return codec_xml.loads(self.body)[1]
+        except (WireDecodeError, ValueError):
+            return None
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, status={self.status})"
@@ -605,6 +623,22 @@ class RateLimitedError(CoupaAPIError):
     ``retry_after`` is the server's ``Retry-After`` in seconds (delay-seconds or HTTP-date), or
     None: Coupa is not documented to send it.
     """
+
+
+class RateBudgetExceededError(CoupaError):
+    """The request was not sent: the client-side budget for this Coupa instance (shared by every
+    process on it when the limiter lives in Redis) is booked so far ahead that waiting for a slot
+    would take longer than ``max_rate_wait``. ``retry_after`` is the seconds after which a slot
+    within that wait should be free again. Nothing reached Coupa, so any method may be retried.
+    """
+
+    def __init__(self, wait: float, max_wait: float) -> None:
+        self.wait = wait
+        self.max_wait = max_wait
+        self.retry_after = max(wait - max_wait, 0.001)
+        super().__init__(
+            f"rate budget exhausted: the next slot is {wait:.2f} s away, more than max_rate_wait={max_wait:g} s"
+        )
 
 
 class ServerError(CoupaAPIError):

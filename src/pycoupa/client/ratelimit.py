@@ -42,7 +42,7 @@ import httpx
 import redis
 from redis.commands.core import Script
 
-from pycoupa.client.errors import ConfigurationError
+from pycoupa.client.errors import ConfigurationError, RateBudgetExceededError
 
 __all__ = [
     "DEFAULT_BLOCK",
@@ -110,8 +110,12 @@ class RateLimiter(abc.ABC):
         self._sleep = sleep
 
     @abc.abstractmethod
-    def acquire_delay(self) -> float:
-        """Reserve the next slot; the seconds until it (0 when the caller may send now). Never sleeps."""
+    def acquire_delay(self, max_wait: float | None = None) -> float:
+        """Reserve the next slot; the seconds until it (0 when the caller may send now). Never sleeps.
+
+        With ``max_wait``, a slot further away than that is not reserved: ``RateBudgetExceededError``
+        is raised instead (the caller answers "retry later" rather than queueing without end).
+        """
 
     @abc.abstractmethod
     def blocked_for(self) -> float:
@@ -160,8 +164,8 @@ class RateLimiter(abc.ABC):
     async def aon_success(self) -> None:
         self.on_success()
 
-    async def _aacquire_delay(self) -> float:
-        return self.acquire_delay()
+    async def _aacquire_delay(self, max_wait: float | None = None) -> float:
+        return self.acquire_delay(max_wait)
 
     async def _ablocked_for(self) -> float:
         return self.blocked_for()
@@ -193,14 +197,16 @@ class LocalRateLimiter(RateLimiter):
     def __repr__(self) -> str:
         return f"LocalRateLimiter(rps={self.rps:g}, burst={self.burst}, effective_rps={self._rate:g})"
 
-    def acquire_delay(self) -> float:
+    def acquire_delay(self, max_wait: float | None = None) -> float:
         with self._lock:
             now = self._clock()
             interval = 1.0 / self._rate
             tat = max(self._tat, now)
             send = max(now, tat - (self.burst - 1) * interval, self._blocked_until)
-            self._tat = tat + interval
             delay = send - now
+            if max_wait is not None and delay > max_wait + _EPSILON:
+                raise RateBudgetExceededError(delay, max_wait)
+            self._tat = tat + interval
             return delay if delay > _EPSILON else 0.0
 
     def blocked_for(self) -> float:
@@ -264,9 +270,13 @@ _LUA_RESERVE = (
 local interval = 1000000 / rate
 local start = math.max(tat, now)
 local send = math.max(now, start - (burst - 1) * interval, blocked)
+-- ARGV[5]: the longest wait the caller accepts (us), '' for any: a later slot is not reserved.
+if ARGV[5] ~= nil and ARGV[5] ~= '' and send - now > tonumber(ARGV[5]) then
+  return {fmt(send - now), fmt(rate), '1'}
+end
 redis.call('HSET', KEYS[1], 'tat', fmt(start + interval), 'rate', fmt(rate))
 keep(start + interval, blocked)
-return {fmt(send - now), fmt(rate)}
+return {fmt(send - now), fmt(rate), '0'}
 """
 )
 
@@ -369,13 +379,18 @@ class RedisRateLimiter(RateLimiter):
         log.warning("rate limiter %s: Redis unavailable (%s); using the local fallback", self.key, exc)
         return self._fallback
 
-    def acquire_delay(self) -> float:
+    def acquire_delay(self, max_wait: float | None = None) -> float:
         try:
-            delay_us, rate = self._call(self._reserve)
+            if max_wait is None:
+                delay_us, rate, refused = self._call(self._reserve)
+            else:
+                delay_us, rate, refused = self._call(self._reserve, (max_wait + _EPSILON) * 1_000_000)
         except redis.RedisError as exc:
-            return self._degraded(exc).acquire_delay()
+            return self._degraded(exc).acquire_delay(max_wait)
         self._seen_rate = rate
         delay = delay_us / 1_000_000
+        if refused:
+            raise RateBudgetExceededError(delay, max_wait or 0.0)
         return delay if delay > _EPSILON else 0.0
 
     def blocked_for(self) -> float:
@@ -416,8 +431,8 @@ class RedisRateLimiter(RateLimiter):
         self._redis.delete(self.key)
         self._seen_rate = self.rps
 
-    async def _aacquire_delay(self) -> float:
-        return await asyncio.to_thread(self.acquire_delay)
+    async def _aacquire_delay(self, max_wait: float | None = None) -> float:
+        return await asyncio.to_thread(self.acquire_delay, max_wait)
 
     async def _ablocked_for(self) -> float:
         return await asyncio.to_thread(self.blocked_for)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pycoupa.catalog.model import Operation, Resource
 from pycoupa.client._base import (
     CoreClient,
+    ParentId,
     fields_pairs,
     find_operation,
     list_params,
@@ -38,7 +39,7 @@ ACTION_ALIASES = {"mark_exported": "export"}
 class ResourceFlows:
     """The flows of one resource; sync and async resources drive them."""
 
-    def __init__(self, core: CoreClient, resource: Resource, parent_id: int | None = None) -> None:
+    def __init__(self, core: CoreClient, resource: Resource, parent_id: ParentId | None = None) -> None:
         self.core = core
         self.resource = resource
         self.parent_id = parent_id
@@ -112,7 +113,7 @@ class ResourceFlows:
         from pycoupa.client._base import create_flow
 
         created = yield from create_flow(
-            self.core, self.resource, data, fields_pairs(self.resource, fields, return_object)
+            self.core, self.resource, data, fields_pairs(self.resource, fields, return_object), self.parent_id
         )
         return self.parse(created)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from pycoupa.client._base import CoreClient, stream_xml_collections
+from pycoupa.client._base import CoreClient, ParentId, stream_xml_collections
 from pycoupa.client._pipeline import Flow, run_sync
 from pycoupa.client.config import ClientOptions, build_settings
 from pycoupa.client.resources import ResourceFlows, SyncResource
@@ -48,7 +48,7 @@ class Coupa(CoreClient):
     def _run(self, flow: Flow[Any]) -> Any:
         return run_sync(flow, self._http)
 
-    def resource(self, name: str, parent_id: int | None = None) -> SyncResource:
+    def resource(self, name: str, parent_id: ParentId | None = None) -> SyncResource:
         return SyncResource(self, ResourceFlows(self, self.catalog_resource(name), parent_id))
 
     def close(self) -> None:

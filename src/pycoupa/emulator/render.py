@@ -52,6 +52,7 @@ from pycoupa.wire.values import Symbol, TaggedList, format_datetime, singularize
 FIRST = ("id", "created-at", "updated-at")
 # JSON of rendered records kept across requests (an invoice with its lines is about 15 kB).
 RECORD_CACHE_BYTES = 48 * 1024 * 1024
+SEEN_ONCE_LIMIT = 200_000  # keys of records rendered once, remembered to keep them the next time
 # Reduced views kept per (view, kind): past this the kind's views (and the records) start over.
 VIEW_CACHE_LIMIT = 50_000
 # A kind whose ids go no higher has all its views made at once, the first time one is needed.
@@ -172,6 +173,12 @@ class Renderer:
         # immutable and untracked by the garbage collector, which would otherwise walk it.
         self._records: OrderedDict[RecordKey, tuple[bytes, bytes, tuple[Dep, ...]]] = OrderedDict()
         self._record_bytes = 0
+        # Records rendered once and not kept: a record is kept the second time it is rendered.
+        # A client paging through an instance reads each record once; keeping those would cost
+        # (serialising the document, indexing what the record shows, evicting older records)
+        # on every page for nothing. A record asked for again is worth it.
+        self._seen_once: set[RecordKey] = set()
+        self.keep_at_first_render = False  # tests of the cache keep every record at once
         self._dependents: dict[Dep, RecordKey | set[RecordKey]] = {}  # a set when several
         self._views_restarted = False  # a view cache started over while a page rendered
         self._datetimes: dict[str, str] = {}
@@ -385,10 +392,17 @@ class Renderer:
                 # Every view a kept record shows must stay in its cache (a write to the record
                 # shown finds it there and drops the records): not so if a cache started over.
                 keep = not self._views_restarted
+                seen = self._seen_once
                 for (i, doc), (data, deps) in zip(missing, rendered, strict=True):
                     parts[i] = data
                     if keep and doc.get("id") is not None:
-                        self._keep((definition, doc["id"]), _dumps(doc), data, tuple(deps))
+                        key = (definition, doc["id"])
+                        if key in seen or self.keep_at_first_render:
+                            self._keep(key, _dumps(doc), data, tuple(deps))
+                        else:
+                            if len(seen) >= SEEN_ONCE_LIMIT:
+                                seen.clear()
+                            seen.add(key)
         parts[0] = b"[" + parts[0]
         parts[-1] = parts[-1] + b"]"
         return b",".join(parts)
@@ -618,6 +632,7 @@ class Renderer:
 
     def _drop_records(self) -> None:
         self._records.clear()
+        self._seen_once.clear()
         self._record_bytes = 0
         self._dependents.clear()
 

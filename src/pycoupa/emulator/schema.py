@@ -55,7 +55,7 @@ SYMBOLS: frozenset[tuple[str, str]] = frozenset({("User", "authentication-method
 UNIQUE: dict[str, tuple[str, ...]] = {
     "Supplier": ("name", "number"),
     "User": ("login", "email"),
-    "UserGroup": ("name",),
+    "UserGroup": ("name", "mention-name"),
     "AccountType": ("name",),
     "Currency": ("code",),
     "Department": ("name",),
@@ -66,6 +66,10 @@ UNIQUE: dict[str, tuple[str, ...]] = {
     "PaymentTerm": ("code",),
     "OrderHeader": ("po-number",),
 }
+
+# References Coupa renders with other fields than their id and natural keys: a nested currency
+# is ``{id, code, decimals}`` in Coupa's JSON examples and seed 003, not ``{id, code, name}``.
+COMPACT_VIEWS: dict[str, tuple[str, ...]] = {"Currency": ("id", "code", "decimals")}
 
 # Nested objects Coupa edits inline through the parent even though their definition has routes of
 # its own (lines, a supplier's primary contact and address).
@@ -184,6 +188,8 @@ class Schema:
         an inline object shows all its scalars.
         """
         defn = self.definition(definition)
+        if definition in COMPACT_VIEWS:
+            return COMPACT_VIEWS[definition]
         if definition in ALIASES:
             return tuple(f.name for f in defn.scalar_fields)
         if self.is_reference_kind(definition):

@@ -108,7 +108,7 @@ def create_app(
     )
     errors.install(app)
 
-    def get_platform() -> Platform:
+    async def get_platform() -> Platform:  # async: FastAPI runs a plain def in a worker thread
         return state["platform"]
 
     async def principal(

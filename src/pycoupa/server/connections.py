@@ -42,8 +42,12 @@ class ConnectionPool:
         redis_client: redis.Redis | None = None,
         transport_factory: TransportFactory | None = None,
         timeout: float = 60.0,
+        max_wait: float | None = None,
     ) -> None:
         self.rps, self.burst = rps, burst
+        # A call the instance's budget would hold longer than this is refused at once (429 with
+        # Retry-After) instead of queueing behind everyone else's: callers learn when to come back.
+        self.max_wait = max_wait
         self._redis = redis_client
         self._transport_factory = transport_factory
         self._timeout = timeout
@@ -84,6 +88,7 @@ class ConnectionPool:
             rate_limiter=self.limiter(creds.instance_url),
             models=False,
             timeout=self._timeout,
+            max_rate_wait=self.max_wait,
         )
 
     def get(self, account_id: str, version: int, load: Callable[[], Credentials]) -> AsyncCoupa:

@@ -24,6 +24,7 @@ from pycoupa.client.errors import (
     NotFoundError,
     OAuthError,
     PermissionDeniedError,
+    RateBudgetExceededError,
     RateLimitedError,
     ServerError,
     ValidationError,
@@ -84,6 +85,12 @@ def remote_error_of(exc: CoupaError) -> dict[str, Any] | None:
 def from_coupa(exc: CoupaError) -> APIError:
     """The server's answer for an error Coupa (or the way to it) caused."""
     remote = remote_error_of(exc)
+    if isinstance(exc, RateBudgetExceededError):
+        return APIError(
+            429, "rate_limited", "the Coupa instance's request budget is taken for now; retry later",
+            {"limit": "coupa_budget", "retry_after": round(exc.retry_after, 3)},
+            headers={"Retry-After": retry_after_header(exc.retry_after)},
+        )  # fmt: skip
     if isinstance(exc, RateLimitedError):
         wait = exc.retry_after or 1.0
         return APIError(

@@ -89,7 +89,7 @@ class Platform:
             sync_redis = redis.Redis.from_url(settings.redis_url)
         self.pool = ConnectionPool(
             rps=settings.coupa_rps, burst=settings.coupa_burst, redis_client=sync_redis,
-            transport_factory=transport_factory,
+            transport_factory=transport_factory, max_wait=settings.coupa_max_wait,
         )  # fmt: skip
         self.key_limiter: Limiter
         self.account_limiter: Limiter
@@ -230,6 +230,11 @@ class Platform:
             raise APIError(400, "invalid_scopes", f"the token lacks a scope for {probe}", None,
                            remote_error=remote_error_of(exc)) from None  # fmt: skip
         except OAuthError as exc:
+            unavailable = exc.error in ("server_error", "temporarily_unavailable")
+            if unavailable or (exc.status or 0) >= 500 or exc.status == 429:
+                # The token endpoint is down or throttled: says nothing about the credentials.
+                raise APIError(502, "validation_failed", f"Coupa's token endpoint is unavailable ({exc.error});"
+                               " try again later", None, remote_error=remote_error_of(exc)) from None  # fmt: skip
             raise APIError(400, "invalid_credentials", f"Coupa's token endpoint refused: {exc.error}", None,
                            remote_error=remote_error_of(exc)) from None  # fmt: skip
         except CoupaTransportError as exc:

@@ -96,7 +96,7 @@ async def forward(
     request = httpx.Request(method, url, headers=out_headers, content=body or None, extensions={RAW_BODY: True})
     settings = client.settings
     response: httpx.Response = await client._run(
-        send_flow(request, settings.retry, settings.limiter, raise_errors=False)
+        send_flow(request, settings.retry, settings.limiter, raise_errors=False, max_wait=settings.max_rate_wait)
     )
     if 300 <= response.status_code < 400:
         location = response.headers.get("location", "")

@@ -15,6 +15,8 @@ from pathlib import Path
 from pycoupa.client.errors import redact_url
 
 DEFAULT_DATABASE_URL = "sqlite:///pycoupa.db"
+# uvicorn's levels, which it matches case-insensitively.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 class SettingsError(ValueError):
@@ -33,6 +35,9 @@ class ServerSettings:
     # Below Coupa's burst of 20 with room to spare: requests leave evenly spaced, but CPU and
     # network jitter can bunch them on arrival, and the instance's bucket counts arrivals.
     coupa_burst: int = 10
+    # A call the instance's budget would hold longer than this answers 429 + Retry-After at once
+    # instead of queueing (0: never wait, answer 429 whenever the budget is taken).
+    coupa_max_wait: float = 10.0
     key_rps: float = 50.0  # per platform API key
     key_burst: int = 100
     account_rps: float = 25.0  # per integrated account
@@ -50,6 +55,7 @@ class ServerSettings:
         "redis_url": "PYCOUPA_REDIS_URL",
         "coupa_rps": "PYCOUPA_COUPA_RPS",
         "coupa_burst": "PYCOUPA_COUPA_BURST",
+        "coupa_max_wait": "PYCOUPA_COUPA_MAX_WAIT",
         "key_rps": "PYCOUPA_KEY_RPS",
         "key_burst": "PYCOUPA_KEY_BURST",
         "account_rps": "PYCOUPA_ACCOUNT_RPS",
@@ -97,6 +103,10 @@ class ServerSettings:
         for name in ("coupa_rps", "key_rps", "account_rps"):
             if not getattr(self, name) > 0:
                 raise SettingsError(f"{name} must be > 0 ({self.ENV[name]}), got {getattr(self, name)}")
+        if not self.coupa_max_wait >= 0:
+            raise SettingsError(
+                f"coupa_max_wait must be >= 0 seconds (PYCOUPA_COUPA_MAX_WAIT), got {self.coupa_max_wait}"
+            )
         for name in ("coupa_burst", "key_burst", "account_burst", "workers"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be >= 1 ({self.ENV[name]}), got {getattr(self, name)}")
@@ -107,6 +117,10 @@ class ServerSettings:
             )
         if self.workers > 1 and self.database_url.startswith("sqlite") and ":memory:" in self.database_url:
             raise SettingsError("several workers cannot share an in-memory SQLite database")
+        if str(self.log_level).lower() not in LOG_LEVELS:
+            raise SettingsError(
+                f"log_level must be one of {', '.join(LOG_LEVELS)} (PYCOUPA_LOG_LEVEL), got {self.log_level!r}"
+            )
 
     @property
     def default_key_file(self) -> Path:

@@ -303,8 +303,7 @@ def _fields_from_list(items: list[Any], param: str, where: str) -> FieldSpec:
                     _merge_field(spec, field, {})
                 else:
                     raise QueryError(
-                        f"{param}: {where}{field} must map to a list of fields or {{}}, "
-                        f"got {json.dumps(sub)}",
+                        f"{param}: {where}{field} must map to a list of fields or {{}}, got {json.dumps(sub)}",
                         param,
                     )
         else:
@@ -382,9 +381,7 @@ def build_query(
         pairs.append(("fields", format_fields(fields)))
     if return_object is not None:
         if return_object.lower() not in RETURN_OBJECTS:
-            raise QueryError(
-                f"return_object must be none, limited or shallow, got {return_object!r}", "return_object"
-            )
+            raise QueryError(f"return_object must be none, limited or shallow, got {return_object!r}", "return_object")
         pairs.append(("return_object", return_object.lower()))
     if filter_name is not None:
         if not filter_name:

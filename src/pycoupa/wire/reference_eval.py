@@ -130,9 +130,7 @@ def order_and_page(
         if not name or "[" in name or "]" in name:
             raise QueryError(f"order_by must name one attribute, got {order_by!r}", "order_by")
         # Python's sort is stable even with reverse=True, so id-ascending survives among ties.
-        ordered = sorted(
-            by_id, key=lambda r: _none_first(_sort_value(r, (name,), field_type)), reverse=descending
-        )
+        ordered = sorted(by_id, key=lambda r: _none_first(_sort_value(r, (name,), field_type)), reverse=descending)
     return ordered[offset : offset + limit]
 
 

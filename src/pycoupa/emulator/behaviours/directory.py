@@ -166,6 +166,19 @@ def _move_run(emu: Emulator, call: Call) -> Result:
     return Result(record=doc)
 
 
+@action("/integration_errors", "create", "create_alert")
+def _create_error(emu: Emulator, call: Call) -> Result:
+    """An error naming its run joins the run's ``integration-errors``, so that ``finish`` on that
+    run ends it ``failed``."""
+    result = generic_create(emu, call)
+    record = result.record or {}
+    run = emu.store.get("IntegrationRun", record["integration-run"]) if record.get("integration-run") else None
+    if run is not None and record["id"] not in (run.get("integration-errors") or []):
+        run["integration-errors"] = [*(run.get("integration-errors") or []), record["id"]]
+        emu.writer(call).save("IntegrationRun", run)
+    return result
+
+
 # -- integration history records ------------------------------------------------------------------
 @derive("IntegrationHistoryRecord")
 def _history(writer: Writer, doc: dict[str, Any], creating: bool) -> None:

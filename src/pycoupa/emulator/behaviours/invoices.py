@@ -6,7 +6,12 @@ Statuses and moves (an action in any other status answers 400 naming the status)
     POST / new            -> draft
     submit                draft, new, on_hold, ap_hold, rejected -> pending_approval (an approval chain)
     approvals done        pending_approval -> approved; rejected -> rejected
-    bypass_approvals      pending_approval -> approved
+    bypass_approvals      pending_approval -> approved (every undecided approval marked bypassed)
+    bypass_current_approval  pending_approval: the current approval is bypassed and the next one
+                          becomes current; bypassing the last one approves the invoice
+    restart_approvals     pending_approval: the chain starts over from its first approver
+    add_approver          pending_approval: a manual approval joins the end of the chain
+    remove_approval       pending_approval: a manually added, undecided approval leaves the chain
     void                  draft, pending_receipt, approved -> voided
     dispute               pending_approval, approved, pending_receipt, on_hold, ap_hold,
                           booking_hold, pending_action -> disputed (reason code required)
@@ -19,11 +24,13 @@ Statuses and moves (an action in any other status answers 400 naming the status)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from pycoupa.emulator.behaviours.approvals import ON_CHAIN_END, approve_current, start_chain
+from pycoupa.emulator.behaviours import approvals
+from pycoupa.emulator.behaviours.approvals import ON_CHAIN_END, start_chain
 from pycoupa.emulator.behaviours.registry import action, derive
 from pycoupa.emulator.handlers import Call, Result, generic_create, generic_update
 from pycoupa.emulator.writes import CoupaError, Writer
@@ -49,8 +56,8 @@ MOVES: dict[str, tuple[frozenset[str], str]] = {
     "bypass_approvals": (frozenset({"pending_approval"}), "approved"),
     "bypass_current_approval": (frozenset({"pending_approval"}), ""),
     "restart_approvals": (frozenset({"pending_approval"}), "pending_approval"),
-    "add_approver": (frozenset({"pending_approval", "draft"}), ""),
-    "remove_approval": (frozenset({"pending_approval", "draft"}), ""),
+    "add_approver": (frozenset({"pending_approval"}), ""),
+    "remove_approval": (frozenset({"pending_approval"}), ""),
 }
 # The emulator's active dispute reasons (Coupa requires an active one; instances define their own).
 DISPUTE_REASONS = frozenset({"INCORRECT-QUANTITY", "INCORRECT-PRICE", "DUPLICATE", "MISSING-PO", "DAMAGED", "OTHER"})
@@ -83,6 +90,36 @@ def tax_of(record: dict[str, Any], store: Any) -> Decimal:
     return _dec(record.get("tax-amount"))
 
 
+def _settle_amounts(
+    writer: Writer,
+    doc: dict[str, Any],
+    kind: str,
+    field: str,
+    amount_of: Callable[[dict[str, Any]], Decimal],
+    places: int,
+) -> tuple[Decimal, Decimal, int]:
+    """The sum of an invoice's lines (or charges), of their own taxes, and how many there are; each
+    one's ``total`` is written back in the currency's places, with the invoice's currency where it
+    has none."""
+    ids = doc.get(field) or []
+    records = writer.store.get_many(kind, ids)
+    amount_sum, tax_sum = Decimal(0), Decimal(0)
+    for record_id in ids:
+        record = records.get(record_id)
+        if record is None:
+            continue
+        amount = amount_of(record)
+        amount_sum += amount
+        tax_sum += tax_of(record, writer.store)
+        rendered = _money(amount, places)
+        if record.get("total") != rendered or record.get("currency") is None:
+            record["total"] = rendered
+            if record.get("currency") is None:
+                record["currency"] = doc.get("currency")
+            writer.store.update(kind, record_id, record)
+    return amount_sum, tax_sum, len(records)
+
+
 @derive(KIND)
 def _invoice(writer: Writer, doc: dict[str, Any], creating: bool) -> None:
     if creating:
@@ -98,24 +135,12 @@ def _invoice(writer: Writer, doc: dict[str, Any], creating: bool) -> None:
         cur = writer.store.get("Currency", doc["currency"]) or {}
         decimals = cur.get("decimals")
         places = int(decimals) if isinstance(decimals, int) else 2
-    lines = writer.store.get_many("InvoiceLine", doc.get("invoice-lines") or [])
-    subtotal = Decimal(0)
-    line_tax = Decimal(0)
-    for line_id in doc.get("invoice-lines") or []:
-        line = lines.get(line_id)
-        if line is None:
-            continue
-        total = line_total(line)
-        subtotal += total
-        line_tax += tax_of(line, writer.store)
-        rendered = _money(total, places)
-        if line.get("total") != rendered or line.get("currency") is None:
-            line["total"] = rendered
-            if line.get("currency") is None:
-                line["currency"] = doc.get("currency")
-            writer.store.update("InvoiceLine", line_id, line)
-    charges = writer.store.get_many("InvoiceCharge", doc.get("invoice-charges") or [])
-    charge_total = sum((_dec(c.get("total")) for c in charges.values()), Decimal(0))
+    subtotal, line_tax, line_count = _settle_amounts(writer, doc, "InvoiceLine", "invoice-lines", line_total, places)
+    # Charges (shipping, handling, misc) as lines of their own, plus the header's amount fields.
+    charge_total, charge_tax, _ = _settle_amounts(
+        writer, doc, "InvoiceCharge", "invoice-charges", lambda charge: _dec(charge.get("total")), places
+    )
+    line_tax += charge_tax
     charge_total += sum((_dec(doc.get(k)) for k in ("shipping-amount", "handling-amount", "misc-amount")), Decimal(0))
     tax = line_tax if doc.get("line-level-taxation") else tax_of(doc, writer.store)
     gross = subtotal + charge_total
@@ -129,7 +154,7 @@ def _invoice(writer: Writer, doc: dict[str, Any], creating: bool) -> None:
     doc["net-total-less-discount"] = _money(subtotal - discount, places)
     doc["total-taxes-less-discount"] = _money(tax, places)
     doc["tax-due-to-supplier"] = _money(tax, places)
-    doc["line-count"] = str(len(lines))
+    doc["line-count"] = str(line_count)
 
 
 @action("/invoices", "create")
@@ -199,19 +224,16 @@ def _move(emu: Emulator, call: Call) -> Result:
         reason = body.get("abandon-reason") or body.get("reason-insight")
         if reason:
             doc["__abandon-reason"] = reason
-    elif move == "bypass_approvals":
-        approve_current(writer, KIND, doc, all_of_them=True)
-        doc = emu.store.get(KIND, doc["id"]) or doc
-    elif move == "bypass_current_approval":
-        approve_current(writer, KIND, doc, all_of_them=False)
-        doc = emu.store.get(KIND, doc["id"]) or doc
+    elif move in ("bypass_approvals", "bypass_current_approval"):
+        approvals.bypass(writer, KIND, doc, all_of_them=move == "bypass_approvals")
     elif move == "restart_approvals":
-        start_chain(writer, KIND, doc, [1])
-    elif move in ("add_approver", "remove_approval"):
-        given = body.get("approver")
-        approver: Any = body.get("approver-id") or (given.get("id") if isinstance(given, dict) else given)
-        if not approver:
-            raise writer.fail(KIND, "Approver can't be blank")
+        approvals.restart_chain(writer, KIND, doc)
+    elif move == "add_approver":
+        given = approvals.given_values(call)
+        approvals.add_approver(writer, KIND, doc, approvals.find_approver(writer, KIND, given))
+    elif move == "remove_approval":
+        given = approvals.given_values(call)
+        approvals.remove_approval(writer, KIND, doc, approvals.find_approval(writer, KIND, doc, given))
     if target:
         doc["status"] = target
     writer.save(KIND, doc)

@@ -2,7 +2,8 @@
 
 Requisitions are created as drafts (``POST``) or submitted at once (``submit_for_approval``);
 their lines follow Coupa's rules; the last approval makes a requisition ``approved`` and creates
-one purchase order per supplier. Purchase orders ``issue``, ``cancel``, ``close`` and ``reopen``;
+one purchase order per supplier; approvers can be added to (and manually added ones removed from)
+a pending requisition's chain. Purchase orders ``issue``, ``cancel``, ``close`` and ``reopen``;
 ``version`` counts supplier-facing revisions and ``internal-revision`` every change; a new
 supplier version resets ``exported`` to false.
 """
@@ -13,6 +14,7 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from pycoupa.emulator.behaviours import approvals
 from pycoupa.emulator.behaviours.approvals import ON_CHAIN_END, start_chain
 from pycoupa.emulator.behaviours.registry import action, derive
 from pycoupa.emulator.handlers import Call, Result, generic_create, generic_update
@@ -158,6 +160,23 @@ def _save_for_later(emu: Emulator, call: Call) -> Result:
         doc = generic_update(emu, call).record or doc
     doc["status"] = "draft"
     emu.writer(call).save(REQ, doc)
+    return Result(record=doc)
+
+
+@action("/requisitions", "add_approver", "remove_approval")
+def _requisition_approvers(emu: Emulator, call: Call) -> Result:
+    """Manual approvers, as on invoices: only while the requisition is pending approval."""
+    doc = emu.load(call)
+    writer = emu.writer(call)
+    move = call.op.action or ""
+    if doc.get("status") != "pending_approval":
+        raise writer.fail(REQ, f"Requisition cannot {move.replace('_', ' ')} when it is {doc.get('status')}")
+    given = approvals.given_values(call)
+    if move == "add_approver":
+        approvals.add_approver(writer, REQ, doc, approvals.find_approver(writer, REQ, given))
+    else:
+        approvals.remove_approval(writer, REQ, doc, approvals.find_approval(writer, REQ, doc, given))
+    writer.save(REQ, doc)
     return Result(record=doc)
 
 

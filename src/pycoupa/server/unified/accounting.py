@@ -141,6 +141,25 @@ def _address_ref(obj: Any) -> dict[str, Any] | None:
     return {"id": None if i is None else str(i), "name": obj.get("name"), "location_code": obj.get("location-code")}
 
 
+# The fast mappers' pieces index strictly: a malformed record raises, and ``guarded`` maps its
+# cleaned copy instead (see ``_convert.guarded``).
+def _ship_to(address: Any) -> dict[str, Any] | None:
+    if not address:
+        return None
+    return {"id": str(address["id"]), "name": address["name"], "location_code": address["location-code"]}
+
+
+def _person(user: Any) -> dict[str, Any] | None:
+    return {"id": str(user["id"]), "name": user["fullname"], "email": user["email"]} if user else None
+
+
+def _account_tracking(account: Any) -> list[dict[str, Any]]:
+    """An account as the one tracking category of a line."""
+    if not account:
+        return []
+    return [{"id": f"account:{account['id']}", "name": account["name"], "category_type": "account"}]
+
+
 def _address(obj: Any, kind: str) -> dict[str, Any] | None:
     """A supplier's own (inline) address -> Truto's address object."""
     if not obj:
@@ -513,11 +532,7 @@ def map_invoice(r: Raw) -> dict[str, Any]:
                 "exchange_rate": rate,
                 "purchase_order_number": po_number,
                 "purchase_order_line_id": None if order_line is None else str(order_line),
-                "tracking_categories": [
-                    {"id": f"account:{account['id']}", "name": account["name"], "category_type": "account"}
-                ]
-                if account
-                else [],
+                "tracking_categories": _account_tracking(account),
             }
         )
     return {
@@ -526,9 +541,7 @@ def map_invoice(r: Raw) -> dict[str, Any]:
         "number": number,
         "contact": {"id": str(supplier["id"]), "name": supplier["name"], "type": "vendor"} if supplier else None,
         "company": {"id": str(chart["id"]), "name": chart["name"]} if chart else None,
-        "employee": {"id": str(requester["id"]), "name": requester["fullname"], "email": requester["email"]}
-        if requester
-        else None,
+        "employee": _person(requester),
         "issue_date": issued,
         "due_date": due,
         "paid_on_date": paid_on,
@@ -683,9 +696,7 @@ def map_purchase_order(r: Raw) -> dict[str, Any]:
         (lid, line_num, line_type, desc, qty, price, line_total, need_by, item, account, department, lcur, uom) = (
             _order_line_values(ln)
         )
-        tracking = []
-        if account:
-            tracking.append({"id": f"account:{account['id']}", "name": account["name"], "category_type": "account"})
+        tracking = _account_tracking(account)
         if department:
             tracking.append(
                 {"id": f"department:{department['id']}", "name": department["name"], "category_type": "department"}
@@ -726,18 +737,10 @@ def map_purchase_order(r: Raw) -> dict[str, Any]:
         "remote_status": status,
         "issue_date": created,
         "delivery_date": delivery,
-        "delivery_address": {
-            "id": str(ship_to["id"]),
-            "name": ship_to["name"],
-            "location_code": ship_to["location-code"],
-        }
-        if ship_to
-        else None,
+        "delivery_address": _ship_to(ship_to),
         "customer": None,
         "vendor": {"id": str(supplier["id"]), "name": supplier["name"], "type": "vendor"} if supplier else None,
-        "employee": {"id": str(requester["id"]), "name": requester["fullname"], "email": requester["email"]}
-        if requester
-        else None,
+        "employee": _person(requester),
         "memo": None,
         # R39's order header has no total: the sum of the lines' totals (rounded to shed float noise).
         "total_amount": round(total, 6) if priced else None,
@@ -858,11 +861,7 @@ def map_requisition(r: Raw) -> dict[str, Any]:
                 "currency": code or header_code,
                 "exchange_rate": None,
                 "delivery_date": line_need_by,
-                "tracking_categories": [
-                    {"id": f"account:{account['id']}", "name": account["name"], "category_type": "account"}
-                ]
-                if account
-                else [],
+                "tracking_categories": _account_tracking(account),
             }
         )
     return {
@@ -872,18 +871,10 @@ def map_requisition(r: Raw) -> dict[str, Any]:
         "remote_status": status,
         "issue_date": submitted,
         "delivery_date": need_by,
-        "delivery_address": {
-            "id": str(ship_to["id"]),
-            "name": ship_to["name"],
-            "location_code": ship_to["location-code"],
-        }
-        if ship_to
-        else None,
+        "delivery_address": _ship_to(ship_to),
         "customer": None,
         "vendor": None if vendor is _MIXED or vendor is None else dict(vendor),
-        "employee": {"id": str(requester["id"]), "name": requester["fullname"], "email": requester["email"]}
-        if requester
-        else None,
+        "employee": _person(requester),
         "memo": memo,
         "total_amount": None if total is None else float(total),
         "currency": header_code or (None if line_code is _MIXED else line_code),
