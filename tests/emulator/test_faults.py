@@ -233,6 +233,33 @@ async def test_latency_is_added(client: httpx.AsyncClient) -> None:
     assert 0.14 <= time.monotonic() - started < 5
 
 
+async def test_latency_is_a_round_trip_the_request_is_handled_on_arrival(
+    faulty: Emulator, client: httpx.AsyncClient
+) -> None:
+    """The answer is held, not the request: a write is applied while its answer is still on the way
+    (so a client that times out meanwhile has an ambiguous write, as against a real instance), and
+    concurrent requests wait out their latency together instead of queueing behind each other."""
+    import asyncio
+
+    await put_faults(client, {"latency_ms": 1500})
+    before = faulty.store.count("Supplier")
+    started = time.monotonic()
+    write = asyncio.create_task(client.post("/api/suppliers", json={"name": "Held Answer Ltd"}, headers=JSON))
+    while faulty.store.count("Supplier") == before and time.monotonic() - started < 5:
+        await asyncio.sleep(0.01)
+    applied_after = time.monotonic() - started
+    assert applied_after < 1.0, f"the write was applied only after {applied_after:.2f} s"
+    assert not write.done()
+    assert (await write).status_code == 201
+    assert time.monotonic() - started >= 1.45
+
+    reads = [client.get("/api/currencies/1", headers=JSON) for _ in range(8)]
+    started = time.monotonic()
+    answers = await asyncio.gather(*reads)
+    assert {r.status_code for r in answers} == {200}
+    assert 1.45 <= time.monotonic() - started < 2.9
+
+
 async def test_latency_per_kb_scales_with_the_response_body(client: httpx.AsyncClient) -> None:
     size = len((await client.get("/api/currencies/1")).content)
     per_kb = 150 / (size / 1024)  # this body should take about 150 ms longer

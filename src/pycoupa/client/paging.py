@@ -4,8 +4,12 @@
   inserted or deleted mid-scan (Coupa's offsets are not stable), so it is not the default.
 - *keyset*: ``order_by=id&dir=asc&id[gt]=<last id>``; never skips or repeats a record, even when
   rows are inserted or updated during the scan. The default.
-- *full pull*: the id range is split into partitions, each walked by keyset concurrently; the last
-  partition is open-ended so records created during the pull are not missed.
+- *full pull*: the first keyset page and the highest id are fetched together; the ids between
+  them are split into partitions walked by keyset concurrently, each a whole number of pages when
+  ids are dense, and a closed partition ends as soon as its last page reaches its upper bound
+  (no empty page to learn that). The last partition is open-ended, so records created during
+  the pull are not missed. 5,000 dense records take 102 requests: 100 pages, the highest id and
+  the open partition's final short page.
 """
 
 from __future__ import annotations
@@ -79,22 +83,32 @@ class Pager:
             raise ConfigurationError("keyset paging needs the records' ids: keep 'id' in the fields projection")
         if ids:
             self.last_id = max(ids)
+        if self.upper is not None and self.last_id is not None and self.last_id >= self.upper:
+            self.done = True  # the partition's last id is in hand: an empty page would say nothing new
 
 
-def partitions(low: int, high: int, count: int) -> list[tuple[int | None, int | None]]:
-    """Split ids ``low..high`` into ``count`` (lower-exclusive, upper-inclusive) ranges; the last is
-    open-ended so that records created during the pull are included."""
-    if count < 1:
-        raise ConfigurationError(f"partitions must be >= 1, got {count}")
-    if high < low:
-        return [(None, None)]
-    span = high - low + 1
-    count = min(count, span)
-    size = -(-span // count)
+def check_partition_count(count: object) -> int:
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ConfigurationError(f"partitions must be an integer >= 1, got {count!r}")
+    return count
+
+
+def partitions(after: int, high: int, count: int, page_size: int = 50) -> list[tuple[int | None, int | None]]:
+    """Split the ids above ``after`` into at most ``count`` (lower-exclusive, upper-inclusive) ranges.
+
+    Each closed range spans a whole number of pages (``page_size`` ids), so where ids are dense
+    every page it asks for is full and it needs no closing short page; the ranges reach ``high``
+    and the last is open-ended, so records created during the pull are included.
+    """
+    check_partition_count(count)
+    if high <= after:
+        return [(after, None)]
+    pages = -(-(high - after) // page_size)
+    per = -(-pages // count) * page_size
     out: list[tuple[int | None, int | None]] = []
-    start = low - 1
-    for n in range(count):
-        end = min(start + size, high)
-        out.append((start, None if n == count - 1 else end))
-        start = end
+    start = after
+    while start + per < high:
+        out.append((start, start + per))
+        start += per
+    out.append((start, None))
     return out

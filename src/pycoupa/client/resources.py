@@ -26,7 +26,7 @@ from pycoupa.client._base import (
 )
 from pycoupa.client._pipeline import Flow
 from pycoupa.client.errors import ConfigurationError
-from pycoupa.client.paging import Page, Pager, partitions
+from pycoupa.client.paging import Page, Pager, check_partition_count, partitions
 
 if TYPE_CHECKING:
     from pycoupa.client.async_ import AsyncCoupa
@@ -89,18 +89,12 @@ class ResourceFlows:
         pager.feed(page)
         return page
 
-    def bounds_flow(self, filters: Mapping[str, Any]) -> Flow[tuple[int, int] | None]:
-        """The lowest and highest id matching the filters (two one-record queries)."""
+    def highest_id_flow(self, filters: Mapping[str, Any]) -> Flow[int | None]:
+        """The highest id matching the filters (a one-record query; None when nothing matches)."""
         op = find_operation(self.resource, "list")
-        base = list_params(self.resource, filters, fields=["id"]).pairs
-        ends = []
-        for direction in ("asc", "desc"):
-            pairs = [*base, ("order_by", "id"), ("dir", direction), ("limit", "1")]
-            page = yield from page_flow(self.core, self._path(op), pairs)
-            if not page.records:
-                return None
-            ends.append(int(page.records[0]["id"]))
-        return ends[0], ends[1]
+        pairs = [*list_params(self.resource, filters, fields=["id"]).pairs, ("order_by", "id"), ("dir", "desc")]
+        page = yield from page_flow(self.core, self._path(op), [*pairs, ("limit", "1")])
+        return int(page.records[0]["id"]) if page.records else None
 
     def get_flow(self, record_id: int, fields: Any = None, return_object: str | None = None) -> Flow[Any]:
         op = find_operation(self.resource, "show")
@@ -198,9 +192,8 @@ class SyncResource:
             yield from self._client._run(self._flows.page_flow(pager)).records
 
     def _full_pull(self, filters: dict[str, Any], page_size: int, count: int, fields: Any) -> Iterator[Any]:
-        bounds = self._client._run(self._flows.bounds_flow(filters))
-        if bounds is None:
-            return
+        check_partition_count(count)
+        first = self._flows.pager(filters, page_size=page_size, mode="keyset", fields=fields)
         out: queue.Queue[Any] = queue.Queue(maxsize=count * 2)
         done = object()
         stop = threading.Event()  # set when the consumer stops early: workers then give up
@@ -224,12 +217,18 @@ class SyncResource:
             finally:
                 put(done)
 
-        ranges = partitions(bounds[0], bounds[1], count)
-        with ThreadPoolExecutor(max_workers=len(ranges), thread_name_prefix="coupa-pull") as pool:
-            for lower, upper in ranges:
-                pool.submit(worker, lower, upper)
-            remaining = len(ranges)
+        with ThreadPoolExecutor(max_workers=count + 1, thread_name_prefix="coupa-pull") as pool:
+            # The first page and the highest id together: one round trip before the partitions start.
+            head_future = pool.submit(self._client._run, self._flows.page_flow(first))
+            top_future = pool.submit(self._client._run, self._flows.highest_id_flow(filters))
             try:
+                head = head_future.result()
+                top = top_future.result()
+                ranges = [] if first.done or top is None else partitions(first.last_id or 0, top, count, page_size)
+                for lower, upper in ranges:
+                    pool.submit(worker, lower, upper)
+                yield from head.records
+                remaining = len(ranges)
                 while remaining:
                     item = out.get()
                     if item is done:
@@ -306,9 +305,13 @@ class AsyncResource:
                 yield record
 
     async def _full_pull(self, filters: dict[str, Any], page_size: int, count: int, fields: Any) -> AsyncIterator[Any]:
-        bounds = await self._client._run(self._flows.bounds_flow(filters))
-        if bounds is None:
-            return
+        check_partition_count(count)
+        first = self._flows.pager(filters, page_size=page_size, mode="keyset", fields=fields)
+        # The first page and the highest id together: one round trip before the partitions start.
+        head, top = await asyncio.gather(
+            self._client._run(self._flows.page_flow(first)), self._client._run(self._flows.highest_id_flow(filters))
+        )
+        ranges = [] if first.done or top is None else partitions(first.last_id or 0, top, count, page_size)
         out: asyncio.Queue[Any] = asyncio.Queue(maxsize=count * 2)
         done = object()
 
@@ -323,9 +326,11 @@ class AsyncResource:
             finally:
                 await out.put(done)
 
-        tasks = [asyncio.create_task(worker(lo, hi)) for lo, hi in partitions(bounds[0], bounds[1], count)]
+        tasks = [asyncio.create_task(worker(lo, hi)) for lo, hi in ranges]
         remaining = len(tasks)
         try:
+            for record in head.records:
+                yield record
             while remaining:
                 item = await out.get()
                 if item is done:

@@ -17,6 +17,7 @@ import asyncio
 import math
 import random
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -274,6 +275,29 @@ async def _cut_short(app: ASGIApp, scope: Scope, receive: Receive, send: Send, n
     raise InjectedReset(f"fault injected on request {n}: connection reset after {len(part)} of {len(body)} body bytes")
 
 
+def _held_until(send: Send, deadline: float) -> Send:
+    """Hold the response's first message until ``deadline``: ``latency_ms`` is a round trip.
+
+    The request is admitted (throttle, handler) as it arrives and its answer leaves ``latency_ms``
+    after that, the request's own work counting towards it. Sleeping *before* the handler instead
+    would let requests that arrived together reach the throttle together after the sleep and then
+    queue behind each other on the emulator's one core: ten concurrent requests would see 150 ms
+    plus nine renders, which a real instance, with many application servers, does not add.
+    """
+    held = True
+
+    async def wrapped(message: Message) -> None:
+        nonlocal held
+        if held:
+            held = False
+            delay = deadline - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        await send(message)
+
+    return wrapped
+
+
 class FaultMiddleware:
     """Pure ASGI middleware applying :class:`FaultInjector` decisions to the app behind it.
 
@@ -290,7 +314,7 @@ class FaultMiddleware:
             return
         decision = self.injector.decide()
         if decision.latency_ms:
-            await asyncio.sleep(decision.latency_ms / 1000)
+            send = _held_until(send, time.monotonic() + decision.latency_ms / 1000)
         if decision.latency_ms_per_kb:
             send = _paced(send, decision.latency_ms_per_kb)
         if decision.fault == "reset":
