@@ -3,6 +3,7 @@
 
 # No ``from __future__ import annotations``: FastAPI reads the route signatures' annotations,
 # and the dependency aliases below are local to create_app.
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
@@ -11,14 +12,22 @@ import orjson
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from pycoupa.client._base import check_instance_url
-from pycoupa.client.errors import AuthenticationError, ConfigurationError, InvalidClientError, InvalidGrantError
+from pycoupa.client.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    CoupaError,
+    InvalidClientError,
+    InvalidGrantError,
+)
 from pycoupa.server import errors, proxy
 from pycoupa.server.capabilities import capabilities
 from pycoupa.server.connections import Credentials, TransportFactory
 from pycoupa.server.errors import APIError, from_coupa
+from pycoupa.server.fast_path import ListHandler, UnifiedListFastPath
 from pycoupa.server.limits import retry_after_header
 from pycoupa.server.platform import NEEDS_REAUTH, Platform, Principal, account_view, check_scopes
 from pycoupa.server.settings import ServerSettings
@@ -26,6 +35,7 @@ from pycoupa.server.tables import IntegratedAccount
 from pycoupa.server.unified import engine
 
 T = TypeVar("T")
+log = logging.getLogger("pycoupa.server")
 JSON = "application/json"
 
 
@@ -79,7 +89,9 @@ def create_app(
     *,
     transport_factory: TransportFactory | None = None,
     platform: Platform | None = None,
+    fast_path: bool = True,
 ) -> FastAPI:
+    """The server's app. ``fast_path=False`` leaves unified lists to FastAPI too (tests compare both)."""
     from pycoupa.server.unified.registry import RESOURCES
 
     settings = settings or ServerSettings.load()
@@ -111,14 +123,13 @@ def create_app(
     async def get_platform() -> Platform:  # async: FastAPI runs a plain def in a worker thread
         return state["platform"]
 
-    async def principal(
-        request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-    ) -> Principal:
+    async def authorize(scheme: str, key: str) -> Principal:
+        """The caller of an ``Authorization: <scheme> <key>`` header (the dependency and the fast path)."""
         p = state["platform"]
-        if creds is None or creds.scheme.lower() != "bearer":
+        if not key or scheme.lower() != "bearer":
             raise APIError(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'", None,
                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
-        who = await p.authenticate(creds.credentials)
+        who = await p.authenticate(key)
         if who is None:
             raise APIError(401, "unauthorized", "the API key is unknown or revoked", None,
                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
@@ -127,6 +138,9 @@ def create_app(
             raise APIError(429, "rate_limited", "too many requests for this API key", {"limit": "api_key"},
                            headers={"Retry-After": retry_after_header(wait)})  # fmt: skip
         return who
+
+    async def principal(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
+        return await authorize(creds.scheme, creds.credentials) if creds else await authorize("", "")
 
     Auth = Annotated[Principal, Depends(principal)]
     PlatformDep = Annotated[Platform, Depends(get_platform)]
@@ -228,6 +242,28 @@ def create_app(
         return json_response({"integrated_account_id": row.id, "status": row.status, **capabilities(row.scopes)})
 
     # -- unified ----------------------------------------------------------------------------------
+    async def list_unified(
+        p: Platform, who: Principal, spec: Any, account_id: str | None, query: list[tuple[str, str]]
+    ) -> Response:
+        row = await account_for(p, who, account_id)
+        parsed = engine.parse_list_request(spec, query)
+        client = client_of(p, row)
+        body = await calling_coupa(p, row, lambda: engine.list_records(client, spec, parsed, p.signer, row.id))
+        return json_response(body)
+
+    def fast_list(spec: Any) -> ListHandler:
+        async def handle(authorization: str, query: list[tuple[str, str]]) -> Response:
+            try:
+                who = await authorize(*get_authorization_scheme_param(authorization))
+                account_id = next(v for k, v in query if k == "integrated_account_id")
+                return await list_unified(state["platform"], who, spec, account_id, query)
+            except Exception as exc:
+                if not isinstance(exc, APIError | CoupaError):
+                    log.error("unhandled error in GET /unified/%s/%s", spec.model, spec.name, exc_info=exc)
+                return errors.error_response(exc)
+
+        return handle
+
     def add_unified(model: str, name: str) -> None:
         spec = RESOURCES[(model, name)]
         filters = ", ".join(spec.filter_names) or "none"
@@ -241,11 +277,7 @@ def create_app(
             next_cursor: Annotated[str | None, Query()] = None,
             include_remote_data: Annotated[bool, Query()] = False,
         ) -> Response:
-            row = await account_for(p, who, integrated_account_id)
-            parsed = engine.parse_list_request(spec, list(request.query_params.multi_items()))
-            client = client_of(p, row)
-            body = await calling_coupa(p, row, lambda: engine.list_records(client, spec, parsed, p.signer, row.id))
-            return json_response(body)
+            return await list_unified(p, who, spec, integrated_account_id, list(request.query_params.multi_items()))
 
         async def get_route(
             record_id: str,
@@ -271,6 +303,9 @@ def create_app(
 
     for model, name in sorted(RESOURCES):
         add_unified(model, name)
+    if fast_path:  # the routes above still serve the docs and every request the fast path leaves
+        handlers = {f"/unified/{m}/{n}": fast_list(spec) for (m, n), spec in RESOURCES.items()}
+        app.add_middleware(UnifiedListFastPath, handlers=handlers)
 
     @app.get("/unified/{model}/{name}", include_in_schema=False)
     async def unknown_unified(model: str, name: str) -> Response:

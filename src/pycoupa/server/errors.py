@@ -140,10 +140,27 @@ _STATUS_ERROR = {
 }
 
 
-def install(app: FastAPI) -> None:
-    async def api_error(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, APIError)
+def internal_error_response(exc: BaseException) -> Response:
+    # The class name only: an exception's text could hold anything.
+    return JSONResponse(
+        {"status_code": 500, "error": "internal_error", "message": f"internal error ({type(exc).__name__})",
+         "details": None},
+        status_code=500,
+    )  # fmt: skip
+
+
+def error_response(exc: Exception) -> Response:
+    """The answer for an exception a request raised (``install``'s handlers; the fast path)."""
+    if isinstance(exc, APIError):
         return exc.response()
+    if isinstance(exc, CoupaError):
+        return from_coupa(exc).response()
+    return internal_error_response(exc)
+
+
+def install(app: FastAPI) -> None:
+    async def known_error(_: Request, exc: Exception) -> Response:  # APIError and CoupaError
+        return error_response(exc)
 
     async def http_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -160,20 +177,11 @@ def install(app: FastAPI) -> None:
         text = "; ".join(f"{p['location']}: {p['problem']}" for p in problems)
         return APIError(400, "bad_request", f"invalid request: {text}", problems).response()
 
-    async def coupa_error(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, CoupaError)
-        return from_coupa(exc).response()
-
     async def unexpected(_: Request, exc: Exception) -> Response:
-        # The class name only: an exception's text could hold anything.
-        return JSONResponse(
-            {"status_code": 500, "error": "internal_error", "message": f"internal error ({type(exc).__name__})",
-             "details": None},
-            status_code=500,
-        )  # fmt: skip
+        return internal_error_response(exc)
 
-    app.add_exception_handler(APIError, api_error)
+    app.add_exception_handler(APIError, known_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(CoupaError, coupa_error)
+    app.add_exception_handler(CoupaError, known_error)
     app.add_exception_handler(Exception, unexpected)
