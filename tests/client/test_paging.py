@@ -72,22 +72,27 @@ def dense() -> Emulator:
     return emu
 
 
+def in_process(emu: Emulator, scopes: list[str]) -> AsyncCoupa:
+    """A client of ``emu`` in-process, without a limiter (the instance's throttle decides)."""
+    cid, secret = emu.create_oauth_client(scopes)
+    return AsyncCoupa(
+        "http://127.0.0.1",
+        client_id=cid,
+        client_secret=secret,
+        scopes=scopes,
+        transport=httpx.ASGITransport(app=emu.app),
+        rate_limiter=None,
+    )
+
+
 def _requests(emu: Emulator) -> int:
     return sum(n for route, n in emu.stats.snapshot()["by_route"].items() if "oauth2" not in route)
 
 
 @pytest.mark.parametrize("partitions_count", [1, 3, 8, 25])
 async def test_async_full_pull_costs_the_pages_plus_two_requests(dense: Emulator, partitions_count: int) -> None:
-    cid, secret = dense.create_oauth_client(["core.invoice.read"])
     total = dense.store.count("InvoiceHeader")
-    async with AsyncCoupa(
-        "http://127.0.0.1",
-        client_id=cid,
-        client_secret=secret,
-        scopes=["core.invoice.read"],
-        transport=httpx.ASGITransport(app=dense.app),
-        rate_limiter=None,
-    ) as coupa:
+    async with in_process(dense, ["core.invoice.read"]) as coupa:
         await coupa.invoices.list(limit=1, fields=["id"])  # the token, before counting
         dense.stats.reset()
         counts = Counter([inv.id async for inv in coupa.invoices.iter(full_pull=True, partitions=partitions_count)])
@@ -116,15 +121,7 @@ def test_sync_full_pull_costs_the_same(dense: Emulator) -> None:
 async def test_full_pull_of_nothing_and_of_one_short_page() -> None:
     emu = Emulator()
     seed(emu, SeedCounts(invoices=30, payments=0), random_seed=2)
-    cid, secret = emu.create_oauth_client(["core.invoice.read"])
-    async with AsyncCoupa(
-        "http://127.0.0.1",
-        client_id=cid,
-        client_secret=secret,
-        scopes=["core.invoice.read"],
-        transport=httpx.ASGITransport(app=emu.app),
-        rate_limiter=None,
-    ) as coupa:
+    async with in_process(emu, ["core.invoice.read"]) as coupa:
         got = [inv.id async for inv in coupa.invoices.iter(full_pull=True, fields=["id"])]
         assert sorted(got) == sorted(set(got)) and len(got) == emu.store.count("InvoiceHeader")
         assert [inv async for inv in coupa.invoices.iter(full_pull=True, status="no-such-status")] == []
@@ -139,16 +136,7 @@ async def _first(items: AsyncIterator[object]) -> object:
 
 
 async def test_records_created_during_a_full_pull_are_included(dense: Emulator) -> None:
-    scopes = ["core.supplier.read", "core.supplier.write"]
-    cid, secret = dense.create_oauth_client(scopes)
-    async with AsyncCoupa(
-        "http://127.0.0.1",
-        client_id=cid,
-        client_secret=secret,
-        scopes=scopes,
-        transport=httpx.ASGITransport(app=dense.app),
-        rate_limiter=None,
-    ) as coupa:
+    async with in_process(dense, ["core.supplier.read", "core.supplier.write"]) as coupa:
         before = {s.id async for s in coupa.suppliers.iter()}
         assert len(before) >= 20
         seen: Counter[int] = Counter()

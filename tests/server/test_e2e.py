@@ -37,13 +37,15 @@ def coupa_on_socket() -> Iterator[RunningServer]:
         yield running
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:
+def _wait_healthy(
+    url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30, path: str = "/health"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.stdout.read().decode() if proc.stdout else ''}")
+            raise AssertionError(f"{proc.args} exited: {proc.stdout.read().decode() if proc.stdout else ''}")
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -124,18 +126,7 @@ def coupa_process() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"emulator exited: {proc.stdout.read().decode() if proc.stdout else ''}")
-            try:
-                if httpx.get(f"{url}/__emulator__", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("the emulator did not start")
-            time.sleep(0.1)
+        _wait_healthy(url, proc, timeout=60, path="/__emulator__")
         yield url
     finally:
         stop_process(proc)
