@@ -148,3 +148,33 @@ async def test_records_created_during_a_full_pull_are_included(dense: Emulator) 
                     created.append((await coupa.suppliers.create(name=f"Created mid-pull {n}")).id)
         assert set(seen) == before | set(created) and set(seen.values()) == {1}
         assert min(created) > max(before)
+
+
+async def test_a_full_pull_the_scopes_do_not_allow_raises_and_stops(dense: Emulator) -> None:
+    from pycoupa.client.errors import PermissionDeniedError
+
+    async with in_process(dense, ["core.supplier.read"]) as coupa:
+        with pytest.raises(PermissionDeniedError, match=r"core\.invoice\.read"):
+            await _first(coupa.invoices.iter(full_pull=True))
+    cid, secret = dense.create_oauth_client(["core.supplier.read"])
+    with (
+        serve_in_thread(dense) as running,
+        Coupa(running.url, client_id=cid, client_secret=secret, scopes=["core.supplier.read"], rate_limiter=None) as c,
+        pytest.raises(PermissionDeniedError, match=r"core\.invoice\.read"),
+    ):
+        next(iter(c.invoices.iter(full_pull=True)))
+
+
+def test_a_sync_full_pull_left_early_stops_its_workers(dense: Emulator) -> None:
+    cid, secret = dense.create_oauth_client(["core.invoice.read"])
+    with (
+        serve_in_thread(dense) as running,
+        Coupa(running.url, client_id=cid, client_secret=secret, scopes=["core.invoice.read"], rate_limiter=None) as c,
+    ):
+        c.invoices.list(limit=1, fields=["id"])
+        dense.stats.reset()
+        for n, _ in enumerate(c.invoices.iter(full_pull=True, partitions=4, fields=["id"])):
+            if n == 60:
+                break
+        # The generator is closed: its workers stop after the page each has in flight.
+        assert _requests(dense) < -(-dense.store.count("InvoiceHeader") // 50)
