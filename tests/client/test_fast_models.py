@@ -349,6 +349,39 @@ def test_threads_build_identical_models(
     assert gc.isenabled()
 
 
+def test_gc_paused_sends_what_it_made_to_the_oldest_generation() -> None:
+    passes: list[int] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    gc.callbacks.append(watch)
+    try:
+        with gc_paused():
+            made = [[n] for n in range(5_000)]  # lists: always tracked by the collector
+        for _ in range(50):  # a few allocations: a young pass owed for the page would run here
+            made.append([])
+    finally:
+        gc.callbacks.remove(watch)
+    assert passes == []
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert all(id(d) in oldest for d in made[:5_000:250])
+    assert gc.get_freeze_count() == 0  # nothing left frozen
+
+
+def test_gc_paused_leaves_what_the_application_froze_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with gc_paused():
+            made = [{"n": n} for n in range(2_000)]
+        assert gc.get_freeze_count() >= frozen and made
+    finally:
+        gc.unfreeze()
+
+
 def test_gc_paused_restores_the_collector() -> None:
     assert gc.isenabled()
     with gc_paused():

@@ -554,9 +554,17 @@ def validate(cls: type[M], data: Any) -> M:
 # cyclic collector runs every 700 container allocations and, now and then, walks the whole heap;
 # on a full pull that cost about as much CPU as building the models, and its pauses delayed the
 # requests in flight. The models hold no reference cycles (reference counting frees them), so the
-# collector is paused while a page is converted: the page's objects are then looked at by one
-# young-generation pass instead of a dozen, and whole-heap passes become rare. Only the conversion
-# (milliseconds per page) runs paused, and a collector the application disabled stays disabled.
+# collector is paused while a page is converted. Only the conversion (milliseconds per page) runs
+# paused, and a collector the application disabled stays disabled.
+#
+# When the pause ends, what was allocated during it goes straight to the oldest generation
+# (``gc.freeze()`` then ``gc.unfreeze()``: two list splices, documented to land the objects there)
+# instead of waiting for the next young pass, which would walk the whole page's ~30,000 objects
+# once more and promote them anyway (py-spy: 10% of a typed full pull's CPU sat in that one pass).
+# Skipped when the application keeps objects frozen (``gc.freeze()`` before forking workers, say):
+# ``unfreeze`` would thaw those too.
+# They are freed by reference counting as usual; a cycle made during the pause waits for the next
+# full collection. Measured: 35.7 against 42.2 ms of client CPU per page, 8 paired rounds, all won.
 
 _gc_lock = threading.Lock()
 _gc_depth = 0
@@ -580,6 +588,9 @@ def gc_paused() -> Iterator[None]:
             _gc_depth -= 1
             if _gc_depth == 0 and _gc_paused_here:
                 _gc_paused_here = False
+                if gc.get_freeze_count() == 0:  # never thaw what the application froze itself
+                    gc.freeze()
+                    gc.unfreeze()
                 gc.enable()
 
 
