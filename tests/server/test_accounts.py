@@ -290,6 +290,58 @@ async def test_error_status_when_coupa_fails_then_active_again(server: Server) -
     assert got["status"] == "active"
 
 
+async def _into_error(server: Server, account_id: str | None = None) -> str:
+    account_id = account_id or await server.connect()
+    server.coupa.faults.configure({"script": [{"nth": n, "fault": "503"} for n in range(2, 40)]})
+    r = await server.http.post(f"/integrated-accounts/{account_id}/validate", headers=server.auth())
+    assert r.status_code == 502, r.text
+    server.coupa.faults.clear()
+    return account_id
+
+
+async def _status(server: Server, account_id: str) -> dict[str, Any]:
+    got: dict[str, Any] = (await server.http.get(f"/integrated-accounts/{account_id}", headers=server.auth())).json()
+    return got
+
+
+async def test_an_account_in_error_is_active_again_after_a_call_that_goes_through(server: Server) -> None:
+    account_id = await _into_error(server)
+    assert (await _status(server, account_id))["status"] == "error"
+    r = await server.http.get("/unified/accounting/invoices", params={"integrated_account_id": account_id,
+                                                                      "limit": "1"}, headers=server.auth())  # fmt: skip
+    assert r.status_code == 200, r.text
+    got = await _status(server, account_id)
+    assert got["status"] == "active" and got["status_reason"] is None
+
+
+async def test_a_proxied_5xx_leaves_an_account_in_error_and_a_proxied_success_clears_it(server: Server) -> None:
+    account_id = await server.connect()
+    params = {"integrated_account_id": account_id, "limit": "1"}
+    assert (await server.http.get("/proxy/suppliers", params=params, headers=server.auth())).status_code == 200
+    await _into_error(server, account_id)  # the proxy's client keeps the token it holds
+    server.coupa.faults.configure({"rates": {"500": 1.0}})
+    r = await server.http.get("/proxy/suppliers", params=params, headers=server.auth())
+    assert r.status_code == 500, r.text  # Coupa's answer, passed through 1:1
+    assert (await _status(server, account_id))["status"] == "error"
+    server.coupa.faults.clear()
+    r = await server.http.get("/proxy/suppliers", params=params, headers=server.auth())
+    assert r.status_code == 200, r.text
+    assert (await _status(server, account_id))["status"] == "active"
+
+
+async def test_a_token_endpoint_outage_during_a_call_is_a_502_not_needs_reauth(server: Server) -> None:
+    account_id = await server.connect()
+    server.coupa.faults.configure({"rates": {"503": 1.0}})  # every request, the token request included
+    r = await server.http.get("/unified/accounting/invoices", params={"integrated_account_id": account_id},
+                              headers=server.auth())  # fmt: skip
+    assert r.status_code == 502, r.text
+    assert r.json()["error"] == "remote_auth_unavailable"
+    assert r.json()["remote_error"]["status_code"] == 503
+    server.coupa.faults.clear()
+    got = await _status(server, account_id)
+    assert got["status"] == "active", got  # the credentials were never in doubt
+
+
 async def test_error_status_when_the_instance_is_unreachable(
     sqlite_server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,7 +29,7 @@ from pycoupa.server.connections import Credentials, TransportFactory
 from pycoupa.server.errors import APIError, from_coupa
 from pycoupa.server.fast_path import ListHandler, UnifiedListFastPath
 from pycoupa.server.limits import retry_after_header
-from pycoupa.server.platform import NEEDS_REAUTH, Platform, Principal, account_view, check_scopes
+from pycoupa.server.platform import ACTIVE, ERROR, NEEDS_REAUTH, Platform, Principal, account_view, check_scopes
 from pycoupa.server.settings import ServerSettings
 from pycoupa.server.tables import IntegratedAccount
 from pycoupa.server.unified import engine
@@ -161,13 +161,24 @@ def create_app(
                            headers={"Retry-After": retry_after_header(wait)})  # fmt: skip
         return row
 
-    async def calling_coupa(p: Platform, row: IntegratedAccount, call: Callable[[], Awaitable[T]]) -> T:
+    async def calling_coupa(
+        p: Platform,
+        row: IntegratedAccount,
+        call: Callable[[], Awaitable[T]],
+        worked: Callable[[T], bool] = lambda _: True,
+    ) -> T:
+        """Run a call to the account's Coupa; ``worked`` says whether its answer shows Coupa working."""
         try:
-            return await call()
+            result = await call()
         except (AuthenticationError, InvalidClientError, InvalidGrantError) as exc:
             # The SDK already re-minted once and replayed: Coupa refuses these credentials.
             await p.set_status(row.id, NEEDS_REAUTH, "Coupa refused the credentials")
             raise from_coupa(exc) from None
+        if row.status == ERROR and worked(result):
+            # A failed validation put it there (Coupa or its token endpoint down); a call that went
+            # through says it is over, so nobody has to remember to validate again.
+            await p.set_status(row.id, ACTIVE, "")
+        return result
 
     def client_of(p: Platform, row: IntegratedAccount) -> Any:
         return p.pool.get(row.id, row.credentials_version, lambda: p.credentials(row))
@@ -326,8 +337,12 @@ def create_app(
         client = client_of(p, row)
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
-        answer = await calling_coupa(p, row, lambda: proxy.forward(
-            client, row.instance_url, request.method, path, query, headers, body))  # fmt: skip
+        answer = await calling_coupa(
+            p,
+            row,
+            lambda: proxy.forward(client, row.instance_url, request.method, path, query, headers, body),
+            lambda a: a.status_code < 500 and a.status_code != 401,
+        )
         if answer.status_code == 401:
             await p.set_status(row.id, NEEDS_REAUTH, "Coupa answered 401 after a fresh token")
         return Response(answer.content, status_code=answer.status_code, headers=proxy.response_headers(answer))

@@ -21,6 +21,7 @@ from pycoupa.client.errors import (
     CoupaError,
     CoupaTimeoutError,
     CoupaTransportError,
+    InvalidClientError,
     NotFoundError,
     OAuthError,
     PermissionDeniedError,
@@ -103,6 +104,12 @@ def from_coupa(exc: CoupaError) -> APIError:
         return APIError(
             403, "remote_forbidden", "the integrated account's scopes do not allow this call",
             {"missing_scopes": exc.missing_scopes}, remote_error=remote,
+        )  # fmt: skip
+    if isinstance(exc, OAuthError) and (exc.status or 0) >= 429 and not isinstance(exc, InvalidClientError):
+        # The token endpoint is down or busy (5xx, 429): nothing is wrong with the credentials.
+        return APIError(
+            502, "remote_auth_unavailable", "Coupa's token endpoint failed; retry later", None, remote_error=remote,
+            headers={"Retry-After": retry_after_header(exc.retry_after)} if exc.retry_after else None,
         )  # fmt: skip
     if isinstance(exc, AuthenticationError | OAuthError):
         return APIError(
