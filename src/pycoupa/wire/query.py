@@ -35,6 +35,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final, TypeAlias
 
+import orjson
+
 __all__ = [
     "DEFAULT_LIMIT",
     "DIRECTIONS",
@@ -422,7 +424,9 @@ def _build_condition(cond: Condition) -> tuple[str, str]:
 def format_fields(spec: Mapping[str, Any]) -> str:
     """Compact JSON for a :data:`FieldSpec`: ``{"id": None, "lines": {"id": None}}`` ->
     ``["id",{"lines":["id"]}]``; an empty nested dict is written ``{}`` ("all of it")."""
-    return json.dumps(_fields_to_list(spec), separators=(",", ":"), ensure_ascii=False)
+    # orjson writes the same compact, unescaped UTF-8 as json.dumps(separators=(",", ":"),
+    # ensure_ascii=False), several times faster: this runs on every list call.
+    return orjson.dumps(_fields_to_list(spec)).decode()
 
 
 def _fields_to_list(spec: Mapping[str, Any]) -> list[Any]:

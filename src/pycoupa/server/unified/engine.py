@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from pycoupa.client._base import MAX_PAGE, find_operation, member_path, page_flo
 from pycoupa.client.async_ import AsyncCoupa
 from pycoupa.server.cursor import CursorError, CursorSigner, Position, request_digest
 from pycoupa.server.errors import APIError
+from pycoupa.server.timing import Stopwatch
 from pycoupa.server.unified.registry import coupa_conditions
 from pycoupa.server.unified.spec import OPERATORS, Source, UnifiedFilter, UnifiedResource
 from pycoupa.wire.query import Condition, FieldSpec, build_query, format_fields
@@ -192,12 +193,19 @@ async def _fetch(client: AsyncCoupa, path: str, pairs: list[tuple[str, str]]) ->
     return records
 
 
+async def _gather(pages: list[Coroutine[Any, Any, list[dict[str, Any]]]]) -> list[list[dict[str, Any]]]:
+    if len(pages) == 1:  # the common case (limit <= 50): no task to schedule
+        return [await pages[0]]
+    return list(await asyncio.gather(*pages))
+
+
 async def list_records(
     client: AsyncCoupa,
     resource: UnifiedResource,
     request: ListRequest,
     signer: CursorSigner,
     account_id: str,
+    watch: Stopwatch | None = None,
 ) -> dict[str, Any]:
     digest = request_digest(account_id, resource.model, resource.name, request.filters, request.remote_query)
     position = Position(0, 0)
@@ -219,7 +227,7 @@ async def list_records(
         if conditions is None:
             continue
         after = position.after_id if index == position.source else 0
-        records, exhausted = await _collect(client, source, conditions, request, after, remaining)
+        records, exhausted = await _collect(client, source, conditions, request, after, remaining, watch)
         for raw in records:
             result.append(unified_record(source, raw, request.include_remote_data))
         remaining -= len(records)
@@ -241,6 +249,7 @@ async def _collect(
     request: ListRequest,
     after: int,
     wanted: int,
+    watch: Stopwatch | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
     """Up to ``wanted`` records with id > ``after``; and whether the source has no more."""
     resource = client.catalog_resource(source.coupa_resource)
@@ -258,7 +267,8 @@ async def _collect(
             conditions=conds, limit=size, offset=n * MAX_PAGE if n else None, order_by="id", dir="asc", fields=spec
         )
         calls.append((size, _fetch(client, path, [*pairs, *base])))
-    answers = await asyncio.gather(*(c for _, c in calls))
+    fetching = _gather([c for _, c in calls])
+    answers = await (watch.on_coupa(fetching) if watch else fetching)
     seen: set[int] = set()
     records: list[dict[str, Any]] = []
     exhausted = False
@@ -278,7 +288,11 @@ async def _collect(
 
 
 async def get_record(
-    client: AsyncCoupa, resource: UnifiedResource, unified_id: str, include_remote: bool
+    client: AsyncCoupa,
+    resource: UnifiedResource,
+    unified_id: str,
+    include_remote: bool,
+    watch: Stopwatch | None = None,
 ) -> dict[str, Any]:
     try:
         source, coupa_id = resource.source_for_id(unified_id)
@@ -288,7 +302,8 @@ async def get_record(
     op = find_operation(catalog_resource, "show")
     spec = None if include_remote else _with_id(_field_spec(source))
     pairs = [("fields", format_fields(spec))] if spec else []
-    raw = await client._run(client.request_flow("GET", member_path(op, coupa_id), pairs))
+    fetching = client._run(client.request_flow("GET", member_path(op, coupa_id), pairs))
+    raw = await (watch.on_coupa(fetching) if watch else fetching)
     if not isinstance(raw, Mapping):
         raise APIError(502, "remote_error", "Coupa answered something other than a record", None)
     return unified_record(source, raw, include_remote)

@@ -9,6 +9,7 @@ values, departments, account segments), told apart by an id prefix.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,12 +82,13 @@ class UnifiedResource:
     selector_filter: str = ""
     description: str = ""
 
-    @property
-    def filter_names(self) -> list[str]:
+    @functools.cached_property
+    def filter_names(self) -> tuple[str, ...]:
+        """Sorted; computed once, as every list request reads it."""
         names = {n for s in self.sources for n in s.filters}
         if self.selector_filter:
             names.add(self.selector_filter)
-        return sorted(names)
+        return tuple(sorted(names))
 
     def source_for_id(self, unified_id: str) -> tuple[Source, int]:
         """The source and Coupa id a unified id stands for; ``ValueError`` names what is wrong."""
