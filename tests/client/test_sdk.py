@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from pycoupa.client import AsyncCoupa, Coupa
+from pycoupa.client._base import check_instance_url
 from pycoupa.client.errors import (
     ConfigurationError,
     NotFoundError,
@@ -68,6 +69,29 @@ def test_refuses_plain_http_except_loopback() -> None:
         Coupa("https://acme.coupahost.com")
     with pytest.raises(ConfigurationError, match="unknown option"):
         Coupa("https://acme.coupahost.com", client_id="x", client_secret="y", colour="red")
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("https://ops:HUNTER2@acme.coupahost.com", "user name or password"),
+        ("http://ops:HUNTER2@127.0.0.1:9", "user name or password"),
+        ("https://acme.coupahost.com/api?token=HUNTER2", "drop the path, query or fragment"),
+        ("https://acme.coupahost.com#HUNTER2", "drop the path, query or fragment"),
+        ("https://acme.coupahost.com:99999", "malformed"),
+        ("ftp://acme.coupahost.com", "scheme 'ftp'"),
+    ],
+)
+def test_a_bad_instance_url_is_refused_without_echoing_it(url: str, named: str) -> None:
+    with pytest.raises(ConfigurationError, match=named) as caught:
+        Coupa(url, client_id="x", client_secret="y")
+    assert "HUNTER2" not in str(caught.value)
+
+
+def test_the_instance_url_is_normalised() -> None:
+    assert check_instance_url("https://Acme.CoupaHost.com/") == "https://acme.coupahost.com"
+    assert check_instance_url("http://[::1]:8765") == "http://[::1]:8765"
+    assert check_instance_url("https://acme.coupahost.com:8443") == "https://acme.coupahost.com:8443"
 
 
 def test_resources_and_crud_sync(sync_client: Coupa, seeded: Emulator) -> None:

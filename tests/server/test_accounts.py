@@ -94,6 +94,16 @@ async def test_bad_bodies_name_the_problem(server: Server) -> None:
     assert r.status_code == 400 and r.json()["error"] == "bad_request"
 
 
+async def test_a_password_in_the_instance_url_is_refused_and_not_echoed(server: Server) -> None:
+    r = await server.http.post(
+        "/integrated-accounts", json=_body(server, instance_url="http://ops:HUNTER2@127.0.0.1:9"), headers=server.auth()
+    )
+    assert r.status_code == 400 and "user name or password" in r.json()["message"]
+    assert "HUNTER2" not in r.text
+    listed = await server.http.get("/integrated-accounts", headers=server.auth())
+    assert listed.json()["result"] == []
+
+
 async def test_unreachable_instance(server: Server) -> None:
     r = await server.http.post(
         "/integrated-accounts",

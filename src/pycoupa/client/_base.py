@@ -54,17 +54,30 @@ def _is_loopback(host: str) -> bool:
 
 
 def check_instance_url(url: str) -> str:
-    """HTTPS only, except for loopback hosts (a local emulator)."""
-    parts = urlsplit(url)
+    """HTTPS only, except for loopback hosts (a local emulator). The errors never echo the URL
+    whole: a pasted URL can carry a password or a token."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigurationError(f"instance URL is malformed ({exc}); expected https://<host>") from None
+    if "@" in parts.netloc:
+        # It would be stored and shown with the account; Coupa takes credentials only via OAuth.
+        raise ConfigurationError(
+            "instance URL must not carry a user name or password; give client_id and client_secret instead"
+        )
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigurationError(f"instance URL must be https://<host>, got {url!r}")
+        raise ConfigurationError(f"instance URL must be https://<host>, got scheme {parts.scheme!r}")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigurationError(
             f"refusing plain http:// for {parts.hostname}: Coupa requires HTTPS (http is allowed only for loopback)"
         )
-    if parts.path not in ("", "/") or parts.query:
-        raise ConfigurationError(f"instance URL must not carry a path or query, got {url!r}")
-    return f"{parts.scheme}://{parts.netloc}"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"instance URL must be only https://<host>: drop the path, query or fragment after {parts.hostname}"
+        )
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def to_wire(data: Any) -> Any:
