@@ -43,6 +43,18 @@ def test_keys_create_prints_the_key_last_and_it_works(tmp_path: Path) -> None:
     assert asyncio.run(check()) is None
     again = runner.invoke(app, ["keys", "revoke", key_id, "--database-url", url])
     assert again.exit_code == 1
+    typo = runner.invoke(app, ["keys", "list", "--tenant", "acmee", "--database-url", url])
+    assert typo.exit_code == 1 and "no tenant named 'acmee'" in typo.output
+
+    async def tenant_names() -> list[str]:
+        p = Platform(ServerSettings.load({"database_url": url}, environ={}))
+        await p.start()
+        try:
+            return [t for t in ("acme", "acmee") if await p.find_tenant(t) is not None]
+        finally:
+            await p.aclose()
+
+    assert asyncio.run(tenant_names()) == ["acme"]  # the typo made no tenant
 
 
 def test_keys_create_needs_a_tenant() -> None:

@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
-from tests.server.conftest import Server, start_server
+from tests.server.conftest import Server, settings_for, start_server
 
 from pycoupa.emulator.app import Emulator
 from pycoupa.server.limits import LocalLimiter, RedisLimiter, retry_after_header
+from pycoupa.server.platform import Platform
 
 
 class FakeClock:
@@ -140,3 +141,29 @@ async def test_a_call_the_coupa_budget_would_hold_too_long_gets_429_at_once(tmp_
         assert elapsed < 2.5  # refused at once, not after queueing for the budget
         api_calls = sum(n for route, n in coupa.stats.snapshot()["by_route"].items() if "/api/" in route)
         assert api_calls == codes.count(200)  # a refused call never reached Coupa
+
+
+async def test_workers_without_redis_split_every_budget(tmp_path: object) -> None:
+    """Each worker process keeps its own budgets without Redis: together they must stay within them."""
+    budgets = {"key_rps": 40, "key_burst": 8, "account_rps": 20, "account_burst": 4, "coupa_rps": 24, "coupa_burst": 12}
+    for workers, burst_per_key, burst_per_account in ((1, 8, 4), (4, 2, 1)):
+        platform = Platform(settings_for(f"sqlite:///{tmp_path}/w{workers}.db", workers=workers, **budgets))
+        try:
+            keys = [await platform.key_limiter.check("key") for _ in range(burst_per_key + 1)]
+            assert keys.count(0.0) == burst_per_key and keys[-1] > 0
+            accounts = [await platform.account_limiter.check("acct") for _ in range(burst_per_account + 1)]
+            assert accounts.count(0.0) == burst_per_account and accounts[-1] > 0
+            assert (platform.pool.rps, platform.pool.burst) == (24 / workers, 12 // workers)
+        finally:
+            await platform.aclose()
+
+
+async def test_workers_sharing_redis_keep_the_whole_budgets(tmp_path: object) -> None:
+    settings = settings_for(f"sqlite:///{tmp_path}/r.db", workers=4, coupa_rps=24, coupa_burst=12,
+                            redis_url="redis://127.0.0.1:6379/0")  # fmt: skip
+    platform = Platform(settings)
+    try:
+        assert (platform.pool.rps, platform.pool.burst) == (24, 12)
+        assert isinstance(platform.key_limiter, RedisLimiter)
+    finally:
+        await platform.aclose()

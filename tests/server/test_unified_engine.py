@@ -196,6 +196,43 @@ async def test_remote_query_passes_raw_coupa_filters(server: Server) -> None:
     assert bad.status_code == 400 and bad.json()["remote_error"]["status_code"] == 400
 
 
+@pytest.mark.parametrize(
+    "option", ["offset", "limit", "dir", "order_by", "order-by", "fields", "return_object", "Offset"]
+)
+async def test_remote_query_cannot_take_over_paging_or_projection(sqlite_server: Server, option: str) -> None:
+    """Passed through, ``offset`` would silently skip records and ``dir``/``order_by`` would break the keyset."""
+    s = sqlite_server
+    account, rec = await _recorded(s)
+    before = len(rec.requests)
+    r = await s.http.get(
+        "/unified/accounting/invoices",
+        params={"integrated_account_id": account, f"remote_query[{option}]": "10"},
+        headers=s.auth(),
+    )
+    assert r.status_code == 400 and r.json()["details"] == {"parameter": f"remote_query[{option}]"}
+    assert "limit, next_cursor" in r.json()["message"]
+    assert len(rec.requests) == before  # refused before anything reached Coupa
+
+
+async def test_a_get_refuses_unknown_parameters_and_loose_booleans(sqlite_server: Server) -> None:
+    s = sqlite_server
+    account = await s.connect()
+    first = _invoice_ids(s)[0]
+    path = f"/unified/accounting/invoices/{first}"
+    typo = await s.http.get(path, params={"integrated_account_id": account, "include_remote_dta": "true"},
+                            headers=s.auth())  # fmt: skip
+    assert typo.status_code == 400 and typo.json()["details"] == {"parameters": ["include_remote_dta"]}
+    loose = await s.http.get(path, params={"integrated_account_id": account, "include_remote_data": "yes"},
+                             headers=s.auth())  # fmt: skip
+    assert loose.status_code == 400 and loose.json()["details"] == {"parameter": "include_remote_data"}
+    listed = await s.http.get("/unified/accounting/invoices", params={"integrated_account_id": account,
+                              "include_remote_data": "yes"}, headers=s.auth())  # fmt: skip
+    assert listed.status_code == 400  # the list spells booleans the same way
+    strict = await s.http.get(path, params={"integrated_account_id": account, "include_remote_data": "1"},
+                              headers=s.auth())  # fmt: skip
+    assert strict.status_code == 200 and "remote_data" in strict.json()
+
+
 async def test_get_one_record(server: Server) -> None:
     s = server
     account = await s.connect()

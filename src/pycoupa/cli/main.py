@@ -230,6 +230,12 @@ def serve(
         )
     else:
         console.print(f"[bold]pycoupa unified API[/] on {base}  docs: {base}/docs  database: {settings!r}")
+    if settings.workers > 1 and not settings.redis_url:
+        console.print(
+            f"[yellow]{settings.workers} workers without --redis-url: each gets 1/{settings.workers} of every budget "
+            "(Coupa's, per key, per account), so together they stay within them; set PYCOUPA_REDIS_URL to share "
+            "them instead.[/]"
+        )
     if settings.workers > 1:
         for name, env in ServerSettings.ENV.items():
             value = getattr(settings, name)
@@ -292,16 +298,21 @@ def keys_create(
 def keys_list(tenant: Annotated[str, typer.Option(help="Tenant name")], database_url: DatabaseOpt = None) -> None:
     """List a tenant's keys (ids and prefixes, never the keys)."""
 
-    async def work(p: object) -> None:
+    async def work(p: object) -> bool:
         from pycoupa.server.platform import Platform
 
         assert isinstance(p, Platform)
-        t = await p.ensure_tenant(tenant)
+        t = await p.find_tenant(tenant)  # listing must not create a tenant from a typo
+        if t is None:
+            return False
         for row in await p.list_keys(t.id):
             state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
             print(f"{row.id}  {row.prefix}...  {state}  {row.name}")
+        return True
 
-    _run_platform(_platform(database_url), work)
+    if not _run_platform(_platform(database_url), work):
+        console.print(f"no tenant named {tenant!r} (keys create --tenant makes one)", style="red")
+        raise typer.Exit(1)
 
 
 @keys_app.command("revoke")

@@ -299,6 +299,7 @@ def create_app(
             return await list_unified(p, who, spec, integrated_account_id, list(request.query_params.multi_items()))
 
         async def get_route(
+            request: Request,
             record_id: str,
             who: Auth,
             p: PlatformDep,
@@ -306,6 +307,14 @@ def create_app(
             include_remote_data: Annotated[bool, Query()] = False,
         ) -> Response:
             watch = Stopwatch()
+            unknown = sorted(set(request.query_params) - {"integrated_account_id", "include_remote_data"})
+            if unknown:  # a misspelt include_remote_data must not be ignored silently
+                raise APIError(400, "bad_request", f"unknown parameter {', '.join(map(repr, unknown))}; a get takes "
+                               "integrated_account_id and include_remote_data", {"parameters": unknown})  # fmt: skip
+            # The list's spelling rules (true/false/1/0), not pydantic's looser ones (yes, on...).
+            raw_include = request.query_params.get("include_remote_data")
+            if raw_include is not None:
+                include_remote_data = engine.parse_bool("include_remote_data", raw_include)
             row = await account_for(p, who, integrated_account_id)
             client = client_of(p, row)
             body = await calling_coupa(

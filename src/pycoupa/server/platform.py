@@ -87,8 +87,11 @@ class Platform:
         if settings.redis_url:
             self.redis = aioredis.Redis.from_url(settings.redis_url)
             sync_redis = redis.Redis.from_url(settings.redis_url)
+        # Without Redis every worker process keeps budgets of its own: each gets its share, so that
+        # together they never exceed what was configured (the Coupa budget above all).
+        share = 1 if self.redis is not None else settings.workers
         self.pool = ConnectionPool(
-            rps=settings.coupa_rps, burst=settings.coupa_burst, redis_client=sync_redis,
+            rps=settings.coupa_rps / share, burst=max(1, settings.coupa_burst // share), redis_client=sync_redis,
             transport_factory=transport_factory, max_wait=settings.coupa_max_wait,
         )  # fmt: skip
         self.key_limiter: Limiter
@@ -99,8 +102,8 @@ class Platform:
                 self.redis, settings.account_rps, settings.account_burst, "pycoupa:limit:account:"
             )
         else:
-            self.key_limiter = LocalLimiter(settings.key_rps, settings.key_burst)
-            self.account_limiter = LocalLimiter(settings.account_rps, settings.account_burst)
+            self.key_limiter = LocalLimiter(settings.key_rps / share, max(1, settings.key_burst // share))
+            self.account_limiter = LocalLimiter(settings.account_rps / share, max(1, settings.account_burst // share))
         self._key_cache: dict[str, tuple[float, Principal | None]] = {}
         self._accounts: dict[str, tuple[float, IntegratedAccount]] = {}
 
@@ -130,6 +133,13 @@ class Platform:
             await self.redis.aclose()
 
     # -- tenants and keys -------------------------------------------------------------------------
+    async def find_tenant(self, name: str) -> Tenant | None:
+        async with self.sessions() as s:
+            found: Tenant | None = (
+                await s.execute(select(Tenant).where(Tenant.name == name.strip()))
+            ).scalar_one_or_none()
+            return found
+
     async def ensure_tenant(self, name: str) -> Tenant:
         name = name.strip()
         if not name or len(name) > 200:

@@ -241,6 +241,16 @@ ADDRESS_REF_DEFAULT = REF("default-address", location_code="location-code")
 ITEM = REF("item", number="item-number")
 ACCOUNT = REF("account", code="code")
 
+
+def order_numbers(raw: Mapping[str, Any], parent: Any) -> list[dict[str, str]]:
+    """Each distinct ``po-number`` of the lines, first seen first."""
+    seen: dict[str, None] = {}
+    for line in raw.get("invoice-lines") or []:
+        if line.get("po-number"):
+            seen.setdefault(line["po-number"], None)
+    return [{"number": n} for n in seen]
+
+
 # -- the tables ---------------------------------------------------------------------------------------------
 INVOICE = {
     "id": S("id"), "type": C("bill"), "number": V("invoice-number"), "contact": VENDOR("supplier"),
@@ -257,6 +267,8 @@ INVOICE = {
         for p in raw.get("payments") or []
     ],
     "tracking_categories": C(None), "line_items": C(...), "created_at": V("created-at"), "updated_at": V("updated-at"),
+    "purchase_orders": order_numbers, "accounting_period": C(None), "inclusive_of_tax": C(None),
+    "applied_payments": C(None), "applied_credit_notes": C(None), "applied_vendor_credits": C(None),
 }  # fmt: skip
 INVOICE_LINE = {
     "id": S("id"), "line_number": V("line-num"), "name": OR(V("item.name"), V("description")),
@@ -271,7 +283,7 @@ PURCHASE_ORDER = {
     "id": S("id"), "number": V("po-number"), "status": ENUM("status", PO_STATUS), "remote_status": V("status"),
     "issue_date": V("created-at"), "delivery_date": first_need_by, "delivery_address": ADDRESS_REF,
     "customer": C(None), "vendor": VENDOR("supplier"), "employee": USER("requester"), "memo": C(None),
-    "total_amount": po_total, "currency": V("currency.code"), "exchange_rate": C(None),
+    "company": C(None), "total_amount": po_total, "currency": V("currency.code"), "exchange_rate": C(None),
     "payment_term": V("payment-term.code"), "version": V("version"), "tracking_categories": C(None),
     "line_items": C(...), "created_at": V("created-at"), "updated_at": V("updated-at"),
 }  # fmt: skip
@@ -279,7 +291,7 @@ ORDER_LINE = {
     "id": S("id"), "line_number": line_number, "name": OR(V("item.name"), V("description")),
     "description": V("description"), "type": ENUM("type", LINE_TYPE), "remote_type": V("type"), "item": ITEM,
     "account": ACCOUNT, "quantity": F("quantity"), "unit_price": F("price"), "unit_of_measure": V("uom.code"),
-    "tax_rate": C(None), "total_line_amount": F("total"),
+    "tax_rate": C(None), "tax_amount": C(None), "total_line_amount": F("total"),
     "currency": OR(V("currency.code"), HEADER(V("currency.code"))), "exchange_rate": C(None),
     "delivery_date": V("need-by-date"),
     "tracking_categories": CATEGORIES(("account", "account"), ("department", "department")),
@@ -336,7 +348,8 @@ ITEM_TABLE = {
     "commodity": REF("commodity"), "manufacturer_name": V("manufacturer-name"),
     "manufacturer_part_number": V("manufacturer-part-number"), "quantity": C(None), "unit_price": C(None),
     "purchase_price": C(None), "purchase_account": C(None), "sales_account": C(None), "asset_account": C(None),
-    "company": C(None), "created_at": V("created-at"), "updated_at": V("updated-at"),
+    "company": C(None), "purchase_tax_rate": C(None), "sales_tax_rate": C(None), "created_at": V("created-at"),
+    "updated_at": V("updated-at"),
 }  # fmt: skip
 
 

@@ -492,6 +492,7 @@ def map_invoice(r: Raw) -> dict[str, Any]:
     code = currency["code"] if currency else None
     rate = None if xrate is None else float(xrate)
     lines = []
+    orders: list[str] = []
     for ln in raw_lines or ():
         (
             lid,
@@ -510,6 +511,8 @@ def map_invoice(r: Raw) -> dict[str, Any]:
             lcur,
             uom,
         ) = _invoice_line_values(ln)
+        if po_number and po_number not in orders:
+            orders.append(po_number)
         lines.append(
             {
                 "id": None if lid is None else str(lid),
@@ -566,6 +569,13 @@ def map_invoice(r: Raw) -> dict[str, Any]:
             for p in payments or ()
         ],
         "tracking_categories": None,
+        # Coupa's invoice lines name their order by number, not by id.
+        "purchase_orders": [{"number": n} for n in orders],
+        "accounting_period": None,
+        "inclusive_of_tax": None,
+        "applied_payments": None,
+        "applied_credit_notes": None,
+        "applied_vendor_credits": None,
         "line_items": lines,
         "created_at": created,
         "updated_at": updated,
@@ -632,6 +642,8 @@ def map_item(r: Raw) -> dict[str, Any]:
         "sales_account": None,
         "asset_account": None,
         "company": None,
+        "purchase_tax_rate": None,
+        "sales_tax_rate": None,
         "created_at": r.get("created-at"),
         "updated_at": r.get("updated-at"),
     }
@@ -723,6 +735,7 @@ def map_purchase_order(r: Raw) -> dict[str, Any]:
                 "unit_price": None if price is None else float(price),
                 "unit_of_measure": uom["code"] if uom else None,
                 "tax_rate": None,
+                "tax_amount": None,
                 "total_line_amount": line_total,
                 "currency": lcur["code"] if lcur else code,
                 "exchange_rate": None,
@@ -741,6 +754,7 @@ def map_purchase_order(r: Raw) -> dict[str, Any]:
         "customer": None,
         "vendor": {"id": str(supplier["id"]), "name": supplier["name"], "type": "vendor"} if supplier else None,
         "employee": _person(requester),
+        "company": None,
         "memo": None,
         # R39's order header has no total: the sum of the lines' totals (rounded to shed float noise).
         "total_amount": round(total, 6) if priced else None,

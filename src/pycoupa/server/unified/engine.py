@@ -27,7 +27,7 @@ from pycoupa.server.errors import APIError
 from pycoupa.server.timing import Stopwatch
 from pycoupa.server.unified.registry import coupa_conditions
 from pycoupa.server.unified.spec import OPERATORS, Source, UnifiedFilter, UnifiedResource
-from pycoupa.wire.query import Condition, FieldSpec, build_query, format_fields
+from pycoupa.wire.query import Condition, FieldSpec, build_query, format_fields, normalize_name
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -36,6 +36,9 @@ COMMON = ("integrated_account_id", "limit", "next_cursor", "include_remote_data"
 _FILTER_KEY = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)(?:\[(?P<op>[a-z_]+)\])?$")
 _REMOTE_KEY = re.compile(r"^remote_query\[(?P<attr>[A-Za-z0-9_\-]+)\](?P<rest>(?:\[[A-Za-z0-9_\-]+\])*)$")
 _BOOL = {"true": True, "false": False, "1": True, "0": False}
+# Coupa's query options the engine sets for paging and projection: passed through, they would move
+# the keyset window (offset, dir, order_by) or drop what the mapping reads (fields, return_object).
+_ENGINE_OWNED = frozenset({"limit", "offset", "order-by", "dir", "fields", "return-object"})
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,13 @@ def parse_list_request(resource: UnifiedResource, params: Sequence[tuple[str, st
             if not m:
                 raise APIError(
                     400, "bad_request", f"{key!r}: write remote_query[<coupa attribute>][<operator>]=value",
+                    {"parameter": key},
+                )  # fmt: skip
+            if not m["rest"] and normalize_name(m["attr"].lower()) in _ENGINE_OWNED:
+                raise APIError(
+                    400, "bad_request",
+                    f"{key!r}: the unified API sets Coupa's {m['attr']} itself (paging and projection); "
+                    "use limit, next_cursor and include_remote_data",
                     {"parameter": key},
                 )  # fmt: skip
             remote.append((m["attr"] + m["rest"], value))
