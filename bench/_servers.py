@@ -73,6 +73,7 @@ def stack(invoices: int, *, emulator_limit: bool, server_env: dict[str, str] | N
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{tmp}/bench.db"
         env = {**os.environ, "PYCOUPA_DATABASE_URL": db_url, "PYCOUPA_ENCRYPTION_KEYS": new_key_spec("bench"),
+               "PYCOUPA_ALLOW_PRIVATE_INSTANCES": "true",
                **(server_env or {})}  # fmt: skip
         try:
             e_port, s_port = free_port(), free_port()

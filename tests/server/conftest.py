@@ -70,9 +70,9 @@ def stop_process(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
 
 
 def settings_for(database_url: str, **extra: object) -> ServerSettings:
-    return ServerSettings.load(
-        {"database_url": database_url, "encryption_keys": new_key_spec("k1"), **extra}, environ={}
-    )
+    # The in-process emulator stands at a loopback address (INSTANCE).
+    base = {"database_url": database_url, "encryption_keys": new_key_spec("k1"), "allow_private_instances": True}
+    return ServerSettings.load({**base, **extra}, environ={})
 
 
 @dataclass

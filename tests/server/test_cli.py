@@ -131,6 +131,7 @@ SAMPLE: dict[str, tuple[str | None, object]] = {
     "account_burst": ("14", 14),
     "workers": ("1", 1),
     "demo": (None, False),  # --no-demo: the demo would start an emulator
+    "allow_private_instances": ("", True),  # a switch: the flag alone
     "log_level": ("debug", "debug"),
 }
 
@@ -164,7 +165,9 @@ def test_every_serve_flag_reaches_the_settings(no_server: dict[str, object], tmp
     assert set(SAMPLE) == set(ServerSettings.ENV)
     args = ["serve", "--no-demo"]
     for name, (raw, _) in SAMPLE.items():
-        if raw is not None:
+        if raw == "":
+            args.append(f"--{name.replace('_', '-')}")
+        elif raw is not None:
             args += [f"--{name.replace('_', '-')}", raw.format(tmp=tmp_path)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output

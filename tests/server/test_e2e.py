@@ -66,7 +66,12 @@ async def _tenant_and_key(settings: ServerSettings) -> tuple[str, str]:
 
 def test_server_and_emulator_over_sockets(tmp_path: Path, coupa_on_socket: RunningServer) -> None:
     settings = ServerSettings.load(
-        {"database_url": f"sqlite:///{tmp_path}/e2e.db", "encryption_keys": new_key_spec("e2e")}, environ={}
+        {
+            "database_url": f"sqlite:///{tmp_path}/e2e.db",
+            "encryption_keys": new_key_spec("e2e"),
+            "allow_private_instances": True,
+        },  # the emulator listens on loopback
+        environ={},
     )
     _, key = asyncio.run(_tenant_and_key(settings))
     port = free_port()
@@ -145,6 +150,7 @@ def test_workers_share_one_coupa_budget_through_redis(pg_database: str, coupa_pr
         "PYCOUPA_DATABASE_URL": pg_database,
         "PYCOUPA_ENCRYPTION_KEYS": keys,
         "PYCOUPA_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "PYCOUPA_ALLOW_PRIVATE_INSTANCES": "true",
         "PYCOUPA_KEY_RPS": "10000",
         "PYCOUPA_KEY_BURST": "10000",
         "PYCOUPA_ACCOUNT_RPS": "10000",

@@ -185,6 +185,14 @@ def serve(
             help="Embedded emulator, seeded, with an account and a key (env PYCOUPA_DEMO; default off)",
         ),
     ] = None,
+    allow_private_instances: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-private-instances/--public-instances-only",
+            help="Let accounts point at loopback and private addresses: local emulators, on-premise instances "
+            "(env PYCOUPA_ALLOW_PRIVATE_INSTANCES; default off, on in demo mode)",
+        ),
+    ] = None,
     log_level: Annotated[
         str | None,
         typer.Option(help="critical, error, warning, info, debug or trace (env PYCOUPA_LOG_LEVEL; default info)"),
@@ -202,7 +210,7 @@ def serve(
         host=host, port=port, database_url=database_url, encryption_keys=encryption_keys, key_file=key_file,
         redis_url=redis_url, coupa_rps=coupa_rps, coupa_burst=coupa_burst, coupa_max_wait=coupa_max_wait,
         key_rps=key_rps, key_burst=key_burst, account_rps=account_rps, account_burst=account_burst, workers=workers,
-        demo=demo, log_level=log_level,
+        demo=demo, allow_private_instances=allow_private_instances, log_level=log_level,
     )  # fmt: skip
     assert isinstance(settings, ServerSettings)
     base = f"http://{settings.host}:{settings.port}"

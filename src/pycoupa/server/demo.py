@@ -59,6 +59,7 @@ def demo_settings(settings: ServerSettings) -> ServerSettings:
         settings.database_url = f"sqlite:///{db_file}"
     if not settings.encryption_keys and not settings.key_file:
         settings.key_file = str(DEMO_DIR / "encryption.keys")
+    settings.allow_private_instances = True  # the embedded emulator listens on loopback
     return settings
 
 

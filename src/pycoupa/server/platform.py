@@ -34,6 +34,7 @@ from pycoupa.server import apikeys, db
 from pycoupa.server.connections import ConnectionPool, Credentials, TransportFactory
 from pycoupa.server.cursor import CursorSigner
 from pycoupa.server.errors import APIError, remote_error_of
+from pycoupa.server.egress import check_public_host
 from pycoupa.server.limits import Limiter, LocalLimiter, RedisLimiter
 from pycoupa.server.settings import ServerSettings
 from pycoupa.server.tables import ApiKey, IntegratedAccount, Tenant
@@ -218,6 +219,8 @@ class Platform:
         """Mint a token and make one cheap call the scopes allow; raise an APIError that says why not."""
         from pycoupa.server.capabilities import probe_call
 
+        if not self.settings.allow_private_instances:
+            await check_public_host(creds.instance_url)
         probe = probe_call(creds.scopes)
         if probe is None:
             raise APIError(

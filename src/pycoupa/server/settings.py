@@ -44,6 +44,8 @@ class ServerSettings:
     account_burst: int = 50
     workers: int = 1
     demo: bool = False
+    # Accounts may point at loopback and private addresses (see egress.py); the demo turns it on.
+    allow_private_instances: bool = False
     log_level: str = "info"
 
     ENV = {
@@ -62,6 +64,7 @@ class ServerSettings:
         "account_burst": "PYCOUPA_ACCOUNT_BURST",
         "workers": "PYCOUPA_WORKERS",
         "demo": "PYCOUPA_DEMO",
+        "allow_private_instances": "PYCOUPA_ALLOW_PRIVATE_INSTANCES",
         "log_level": "PYCOUPA_LOG_LEVEL",
     }
 
