@@ -298,3 +298,27 @@ async def test_unknown_resource_and_missing_account(server: Server) -> None:
     assert r.status_code == 404 and "accounting/invoices" in r.json()["message"]
     r = await s.http.get("/unified/accounting/invoices", headers=s.auth())
     assert r.status_code == 400 and "integrated_account_id" in r.json()["message"]
+
+
+async def test_tracking_categories_by_parent_and_by_id(sqlite_server: Server) -> None:
+    s = sqlite_server
+    account = await s.connect()
+
+    async def listed(**params: str) -> httpx.Response:
+        return await s.http.get("/unified/accounting/tracking_categories",
+                                params={"integrated_account_id": account, "limit": "500", **params},
+                                headers=s.auth())  # fmt: skip
+
+    everything = (await listed()).json()["result"]
+    for parent in {c["parent_category"]["id"] for c in everything if c["parent_category"]}:
+        r = await listed(parent_category_id=parent)
+        assert r.status_code == 200, r.text
+        want = sorted(c["id"] for c in everything if (c["parent_category"] or {}).get("id") == parent)
+        assert sorted(c["id"] for c in r.json()["result"]) == want and want, parent
+    some = [everything[0]["id"], everything[-1]["id"]]
+    r = await listed(**{"id[in]": ",".join(some)})
+    assert sorted(c["id"] for c in r.json()["result"]) == sorted(some)
+    mixed = await listed(**{"parent_category_id[in]": "lookup:1,lookup_value:5"})
+    assert mixed.status_code == 400 and "cannot be matched in one Coupa query" in mixed.json()["message"]
+    malformed = await listed(parent_category_id="5")
+    assert malformed.status_code == 400 and "such as lookup:3" in malformed.json()["message"]

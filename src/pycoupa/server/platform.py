@@ -33,8 +33,8 @@ from pycoupa.client.errors import (
 from pycoupa.server import apikeys, db
 from pycoupa.server.connections import ConnectionPool, Credentials, TransportFactory
 from pycoupa.server.cursor import CursorSigner
-from pycoupa.server.errors import APIError, remote_error_of
 from pycoupa.server.egress import check_public_host
+from pycoupa.server.errors import APIError, remote_error_of
 from pycoupa.server.limits import Limiter, LocalLimiter, RedisLimiter
 from pycoupa.server.settings import ServerSettings
 from pycoupa.server.tables import ApiKey, IntegratedAccount, Tenant

@@ -19,6 +19,7 @@ from pycoupa.server.unified._convert import (
     ACTIVE_FLAG_DIRECTORY,
     CODE_OPS,
     ENUM_OPS,
+    ID_OPS,
     PHONE_FIELDS,
     Raw,
     active_filter,
@@ -233,6 +234,7 @@ ACCOUNTS = UnifiedResource(
             fields=ACCOUNT_FIELDS,
             map=map_account,
             filters={
+                "id": id_filter("id", "id"),
                 **timestamps(),
                 "status": active_filter(),
                 "name": text_filter("name", "name"),
@@ -309,6 +311,7 @@ CONTACTS = UnifiedResource(
             fields=CONTACT_FIELDS,
             map=map_contact,
             filters={
+                "id": id_filter("id", "id"),
                 **timestamps(),
                 "status": UnifiedFilter(
                     name="status",
@@ -357,6 +360,7 @@ CURRENCIES = UnifiedResource(
             fields=CURRENCY_FIELDS,
             map=map_currency,
             filters={
+                "id": id_filter("id", "id"),
                 "status": active_filter("enabled"),
                 "name": text_filter("name", "name"),
                 "code": text_filter("code", "code", CODE_OPS),
@@ -422,7 +426,11 @@ EMPLOYEES = UnifiedResource(
             coupa_resource="users",
             fields=EMPLOYEE_FIELDS,
             map=map_employee,
-            filters={**person_filters(), "department_id": id_filter("department_id", "department[id]")},
+            filters={
+                "id": id_filter("id", "id"),
+                **person_filters(),
+                "department_id": id_filter("department_id", "department[id]"),
+            },
         ),
     ),
 )
@@ -592,6 +600,7 @@ INVOICES = UnifiedResource(
             fields=INVOICE_FIELDS,
             map=map_invoice,
             filters={
+                "id": id_filter("id", "id"),
                 **timestamps(),
                 "status": UnifiedFilter(
                     name="status",
@@ -659,6 +668,7 @@ ITEMS = UnifiedResource(
             fields=ITEM_FIELDS,
             map=map_item,
             filters={
+                "id": id_filter("id", "id"),
                 **timestamps(),
                 "status": active_filter(),
                 "name": text_filter("name", "name"),
@@ -790,6 +800,7 @@ PURCHASE_ORDERS = UnifiedResource(
             fields=PURCHASE_ORDER_FIELDS,
             map=map_purchase_order,
             filters={
+                "id": id_filter("id", "id"),
                 **timestamps(),
                 "status": status_filter(PURCHASE_ORDER_STATUS, _PO_CATALOG),
                 "number": text_filter("number", "po-number", frozenset({"eq", "in", "starts_with"})),
@@ -914,10 +925,12 @@ PURCHASE_ORDER_REQUISITIONS = UnifiedResource(
             fields=REQUISITION_FIELDS,
             map=map_requisition,
             filters={
+                "id": id_filter("id", "id"),
                 **timestamps(),
                 "status": status_filter(REQUISITION_STATUS, _REQ_CATALOG),
                 "employee_id": id_filter("employee_id", "requested-by[id]"),
                 "department_id": id_filter("department_id", "department[id]"),
+                "title": text_filter("title", "req-title"),
             },
         ),
     ),
@@ -1024,17 +1037,43 @@ def map_account_category(r: Raw) -> dict[str, Any]:
     return out
 
 
-def _category_filters() -> dict[str, UnifiedFilter]:
-    return {**timestamps(), "status": active_filter(), "name": text_filter("name", "name")}
+def _category_id_filter(
+    name: str, by_prefix: Mapping[str, str], also: Mapping[str, tuple[str, str, str]] | None = None
+) -> UnifiedFilter:
+    """A filter on tracking category ids (``lookup:3``): each prefix names the Coupa attribute."""
+    return UnifiedFilter(
+        name=name, coupa=next(iter(by_prefix.values())), ops=ID_OPS, kind="int", by_prefix=dict(by_prefix),
+        prefix_also=dict(also or {}),
+    )  # fmt: skip
+
+
+# Whose children a category is, by the parent's kind, as the mappers set ``parent_category``.
+_PARENTS: Final[Mapping[str, UnifiedFilter]] = {
+    # A value's parent is its parent value, else (top level) its lookup.
+    "lookup_value": _category_id_filter(
+        "parent_category_id",
+        {"lookup:": "lookup[id]", "lookup_value:": "parent[id]"},
+        {"lookup:": ("parent", "blank", "true")},
+    ),
+    "account": _category_id_filter("parent_category_id", {"account_type:": "account-type[id]"}),
+}
 
 
 def _category_source(kind: str, coupa_resource: str, fields: tuple[Any, ...], mapper: Mapper) -> Source:
     """One Coupa resource feeding tracking categories, told apart by the ``<kind>:`` id prefix."""
+    filters = {
+        **timestamps(),
+        "status": active_filter(),
+        "name": text_filter("name", "name"),
+        "id": _category_id_filter("id", {f"{kind}:": "id"}),
+    }
+    if kind in _PARENTS:
+        filters["parent_category_id"] = _PARENTS[kind]
     return Source(
         coupa_resource=coupa_resource,
         fields=fields,
         map=mapper,
-        filters=_category_filters(),
+        filters=filters,
         id_prefix=f"{kind}:",
         selector=kind,
     )

@@ -77,6 +77,7 @@ USERS = UnifiedResource(
             fields=USER_FIELDS,
             map=map_user,
             filters={
+                "id": id_filter("id", "id"),
                 **person_filters(),
                 "group_id": id_filter("group_id", "user-groups[id]"),
                 "role_id": id_filter("role_id", "roles[id]"),
@@ -121,6 +122,7 @@ GROUPS = UnifiedResource(
             fields=GROUP_FIELDS,
             map=map_group,
             filters={
+                "id": id_filter("id", "id"),
                 **timestamps(),
                 "status": active_filter("active", ACTIVE_FLAG_DIRECTORY),
                 "name": text_filter("name", "name"),

@@ -12,6 +12,7 @@ the next call (ids are deduplicated and kept in order, so nothing is returned tw
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import re
 from collections.abc import Coroutine, Mapping, Sequence
@@ -25,7 +26,7 @@ from pycoupa.client.async_ import AsyncCoupa
 from pycoupa.server.cursor import CursorError, CursorSigner, Position, request_digest
 from pycoupa.server.errors import APIError
 from pycoupa.server.timing import Stopwatch
-from pycoupa.server.unified.registry import coupa_conditions
+from pycoupa.server.unified.registry import coupa_conditions, coupa_path
 from pycoupa.server.unified.spec import OPERATORS, Source, UnifiedFilter, UnifiedResource
 from pycoupa.wire.query import Condition, FieldSpec, build_query, format_fields, normalize_name
 
@@ -140,12 +141,60 @@ def conditions_for(source: Source, request: ListRequest) -> list[Condition] | No
             return None
         key = f"{name}[{op}]" if op != "eq" else name
         # Only [in] takes a list; a comma in any other value is part of it ("Acme, Inc.").
-        values = _check_values(f, raw.split(",") if op == "in" else [raw], key)
-        try:
-            out.extend(coupa_conditions(f, op, values))
-        except ValueError as exc:
-            raise APIError(400, "bad_request", f"{key}: {exc}", {"parameter": key}) from None
+        found = filter_conditions(f, op, raw.split(",") if op == "in" else [raw], key)
+        if found is None:
+            return None
+        out.extend(found)
     return out
+
+
+def filter_conditions(f: UnifiedFilter, op: str, raw_values: list[str], key: str) -> list[Condition] | None:
+    """Coupa conditions for one filter of a request; None when this source cannot match it."""
+    extra: list[Condition] = []
+    if f.by_prefix:
+        picked = _pick_by_prefix(f, raw_values, key)
+        if picked is None:
+            return None
+        f, raw_values, extra = picked
+    values = _check_values(f, raw_values, key)
+    try:
+        return [*coupa_conditions(f, op, values), *extra]
+    except ValueError as exc:
+        raise APIError(400, "bad_request", f"{key}: {exc}", {"parameter": key}) from None
+
+
+_COMPOSITE_ID = re.compile(r"^[a-z_]+:[0-9]+$")
+
+
+def _pick_by_prefix(
+    f: UnifiedFilter, values: list[str], key: str
+) -> tuple[UnifiedFilter, list[str], list[Condition]] | None:
+    """The filter on the Coupa attribute the values' prefix names, the bare ids and the prefix's
+    extra conditions; None when no value has a prefix this source knows (it cannot hold a match)."""
+    bad = [v for v in values if not _COMPOSITE_ID.match(v)]
+    if bad:
+        raise APIError(
+            400, "bad_request", f"{key}: {', '.join(map(repr, bad))} is not a tracking category id such as lookup:3",
+            {"parameter": key},
+        )  # fmt: skip
+    picked: dict[str, list[str]] = {}
+    for v in values:
+        prefix, _, number = v.partition(":")
+        if prefix + ":" in f.by_prefix:
+            picked.setdefault(prefix + ":", []).append(number)
+    if not picked:
+        return None
+    if len(picked) > 1:
+        raise APIError(
+            400, "bad_request",
+            f"{key}: ids of {' and '.join(p.rstrip(':') for p in picked)} cannot be matched in one Coupa query; "
+            "ask for each kind alone",
+            {"parameter": key},
+        )  # fmt: skip
+    ((prefix, ids),) = picked.items()
+    also = f.prefix_also.get(prefix)
+    extra = [Condition(coupa_path(also[0]), also[1], also[2])] if also else []
+    return dataclasses.replace(f, coupa=f.by_prefix[prefix], by_prefix={}, prefix_also={}), ids, extra
 
 
 _FIELD_SPECS: dict[int, FieldSpec | None] = {}

@@ -58,6 +58,12 @@ class UnifiedFilter:
     # attribute; ``registry.coupa_conditions`` builds the Coupa conditions and refuses the rest.
     # (Left out of the hash, so that a filter stays hashable as it was before this field.)
     refine: Mapping[str, tuple[str, str]] = field(default_factory=dict, hash=False)
+    # Composite ids (tracking categories): a value ``<prefix><id>`` becomes a condition on the Coupa
+    # attribute its prefix names (``lookup:3`` -> ``lookup[id]=3``); a source whose map lacks the
+    # prefix cannot hold a match and is skipped. ``prefix_also`` adds a fixed Coupa condition
+    # ``(attribute, operator, value)`` for a prefix (``lookup:`` -> ``parent[blank]=true``).
+    by_prefix: Mapping[str, str] = field(default_factory=dict, hash=False)
+    prefix_also: Mapping[str, tuple[str, str, str]] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
