@@ -368,3 +368,15 @@ async def test_reset_returns_to_a_fresh_instance(emu: Emulator, api: httpx.Async
 async def test_oauth_client_creation_is_validated(http: httpx.AsyncClient, body: dict[str, object]) -> None:
     r = await http.post("/__emulator__/oauth-clients", json=body)
     assert r.status_code == 400 and r.json()["error"]
+
+
+async def test_head_answers_as_the_get_without_a_body(api: httpx.AsyncClient) -> None:
+    sup = (await api.post("/api/suppliers", json={"name": "Heady Ltd"})).json()
+    got = await api.get(f"/api/suppliers/{sup['id']}")
+    head = await api.head(f"/api/suppliers/{sup['id']}")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(got.content))
+    assert head.headers["content-type"] == got.headers["content-type"]
+    missing = await api.head("/api/suppliers/424242")
+    assert missing.status_code == 404 and missing.content == b""
+    assert (await api.head("/api/no_such_things")).status_code == 404

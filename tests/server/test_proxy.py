@@ -3,6 +3,8 @@ instance is reachable."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 from tests.server.conftest import Server
@@ -133,3 +135,46 @@ async def test_proxy_needs_an_account(server: Server) -> None:
     s = server
     r = await s.http.get("/proxy/suppliers", headers=s.auth())
     assert r.status_code == 400 and "integrated_account_id" in r.json()["message"]
+
+
+async def test_head_and_options_are_forwarded(sqlite_server: Server) -> None:
+    s = sqlite_server
+    account = await s.connect()
+    seen: list[str] = []
+    inner = httpx.ASGITransport(app=s.coupa.app)
+
+    class Recording(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path.startswith("/api/"):
+                seen.append(request.method)
+            return await inner.handle_async_request(request)
+
+    s.platform.pool._transport_factory = lambda _url: Recording()
+    await s.platform.pool.forget(account)
+    head = await s.http.head(f"/proxy/suppliers?integrated_account_id={account}&limit=1", headers=s.auth())
+    assert head.status_code == 200 and head.content == b""
+    options = await s.http.options(f"/proxy/suppliers?integrated_account_id={account}", headers=s.auth())
+    assert seen == ["HEAD", "OPTIONS"]  # both reached Coupa (whose answer to OPTIONS is passed through)
+    assert options.status_code == 405
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read_whole(sqlite_server: Server) -> None:
+    from pycoupa.server import proxy
+
+    s = sqlite_server
+    account = await s.connect()
+    declared = await s.http.post(f"/proxy/suppliers?integrated_account_id={account}", content=b"{}",
+                                 headers={**s.auth(), "content-length": str(proxy.MAX_BODY + 1)})  # fmt: skip
+    assert declared.status_code == 413 and declared.json()["error"] == "payload_too_large"
+    sent = 0
+
+    async def stream() -> AsyncIterator[bytes]:
+        nonlocal sent
+        chunk = b"x" * (1024 * 1024)
+        for _ in range(proxy.MAX_BODY // len(chunk) + 20):
+            sent += 1
+            yield chunk
+
+    chunked = await s.http.post(f"/proxy/suppliers?integrated_account_id={account}", content=stream(),
+                                headers=s.auth())  # fmt: skip
+    assert chunked.status_code == 413

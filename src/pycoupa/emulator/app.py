@@ -239,7 +239,9 @@ class Emulator:
     async def _api(self, request: Request) -> Response:
         fmt = self._negotiate(request)
         path = "/" + request.path_params["path"].strip("/")
-        route_key = f"{request.method} /api{path}"
+        # Rails answers HEAD as the GET it stands for, without the body.
+        method = "GET" if request.method == "HEAD" else request.method
+        route_key = f"{method} /api{path}"
         principal: Principal | None = None
         try:
             principal = self._authenticate(request)
@@ -249,19 +251,19 @@ class Emulator:
                     {"Retry-After": self.buckets.retry_after_header(wait)} if self.buckets.settings.retry_after else {}
                 )
                 raise CoupaError(429, ["Rate limit exceeded: too many requests, slow down"], headers=headers)
-            op, params = self._route(request.method, path)
+            op, params = self._route(method, path)
             route_key = op.key
             if op.scopes and not (principal.scopes & set(op.scopes)):
                 needed = " or ".join(op.scopes)
                 raise CoupaError(403, [f"Access denied: this action needs the scope {needed}"])
             resource = self.catalog.resources.get(op.resource) or Resource(op.resource, None, None)
             definition = self.schema.storage_kind(resource.definition or op.body or "")
-            writing = request.method in ("PUT", "PATCH", "POST")
+            writing = method in ("PUT", "PATCH", "POST")
             try:
                 query = parse_query(request.query_params.multi_items(), for_write=writing)
             except QueryError as exc:
                 raise CoupaError(400, [str(exc)]) from exc
-            body, files = await self._body(request, op) if request.method != "GET" else ({}, {})
+            body, files = await self._body(request, op) if method != "GET" else ({}, {})
             call = Call(op, resource, definition, params, query, body, files, principal, fmt)
             handler = BEHAVIOURS.get((op.resource, op.action or op.kind)) or GENERIC.get(op.kind) or generic_action
             with self.store.transaction():
@@ -270,6 +272,8 @@ class Emulator:
         except CoupaError as exc:
             response = self._error(exc, fmt)
         self.stats.record(route_key, response.status_code, principal.client_id if principal else None)
+        if request.method == "HEAD":
+            response.body = b""  # Content-Length stays the GET's, as HTTP asks
         return response
 
     def _respond(self, call: Call, result: Result) -> Response:

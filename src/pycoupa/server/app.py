@@ -355,7 +355,7 @@ def create_app(
         account_id = request.query_params.get("integrated_account_id") or request.headers.get("x-integrated-account-id")
         row = await account_for(p, who, account_id)
         client = client_of(p, row)
-        body = await request.body()
+        body = await proxy.read_body(request.headers.get("content-length"), request.stream())
         headers = {k.lower(): v for k, v in request.headers.items()}
         answer = await calling_coupa(
             p,
@@ -367,7 +367,7 @@ def create_app(
             await p.set_status(row.id, NEEDS_REAUTH, "Coupa answered 401 after a fresh token")
         return Response(answer.content, status_code=answer.status_code, headers=proxy.response_headers(answer))
 
-    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
         app.add_api_route(
             "/proxy/{path:path}", proxy_route, methods=[method], tags=["proxy"], name=f"proxy {method}",
             operation_id=f"proxy_{method.lower()}",

@@ -11,7 +11,7 @@ before sending, and redirects are never followed: a redirect to another host is 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import httpx
@@ -75,6 +75,25 @@ def _same_origin(location: str, base: httpx.URL) -> bool:
     return (other.scheme, other.host, other.port) == (base.scheme, base.host, base.port)
 
 
+def too_large() -> APIError:
+    return APIError(413, "payload_too_large", f"proxy bodies are limited to {MAX_BODY // 1_048_576} MB", None)
+
+
+async def read_body(declared_length: str | None, chunks: AsyncIterator[bytes]) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed MAX_BODY (from its
+    Content-Length, else while it streams in), so an oversized upload is never held whole."""
+    if declared_length and declared_length.strip().isdigit() and int(declared_length) > MAX_BODY:
+        raise too_large()
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise too_large()
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 async def forward(
     client: AsyncCoupa,
     instance_url: str,
@@ -85,7 +104,7 @@ async def forward(
     body: bytes,
 ) -> httpx.Response:
     if len(body) > MAX_BODY:
-        raise APIError(413, "payload_too_large", f"proxy bodies are limited to {MAX_BODY // 1_048_576} MB", None)
+        raise too_large()
     params: list[tuple[str, str | int | float | bool | None]] = list(query)
     url = target_url(instance_url, path, str(httpx.QueryParams(params)).encode())
     out_headers = {k: headers[k] for k in _FORWARD_HEADERS if k in headers}
