@@ -504,7 +504,14 @@ class RedisTokenStore(_LeaseStore):
         *,
         async_client: redis.asyncio.Redis | None = None,
         clock: Callable[[], float] = time.time,
+        seal: Callable[[str, str], str] | None = None,
+        unseal: Callable[[str, str], str] | None = None,
     ) -> None:
+        # ``seal(text, key)`` / ``unseal(text, key)`` encrypt what is stored, so that Redis (its
+        # dumps, its replicas, anyone with read access) never holds a usable bearer token.
+        if (seal is None) != (unseal is None):
+            raise ValueError("give both seal and unseal, or neither")
+        self._seal, self._unseal = seal, unseal
         self.redis = redis_client
         self.async_redis = async_client
         self.prefix = prefix
@@ -525,10 +532,15 @@ class RedisTokenStore(_LeaseStore):
         if raw is None:
             return None
         try:
-            return Token.loads(_text(raw))
-        except ValueError as exc:
-            log.warning("ignoring a malformed token at %s: %s", self._name(key), exc)
+            text = _text(raw)
+            return Token.loads(self._unseal(text, key) if self._unseal else text)
+        except ValueError as exc:  # a malformed entry, or one that does not open: mint anew
+            log.warning("ignoring an unreadable token at %s: %s", self._name(key), type(exc).__name__)
             return None
+
+    def _stored(self, key: str, token: Token) -> str:
+        text = token.dumps()
+        return self._seal(text, key) if self._seal else text
 
     def get(self, key: str) -> Token | None:
         return self._parse(key, self.redis.get(self._name(key)))
@@ -538,7 +550,7 @@ class RedisTokenStore(_LeaseStore):
         if ttl <= 0:  # already expired: Redis refuses a non-positive PX anyway
             self.delete(key)
         else:
-            self.redis.set(self._name(key), token.dumps(), px=ttl)
+            self.redis.set(self._name(key), self._stored(key, token), px=ttl)
 
     def delete(self, key: str) -> None:
         self.redis.delete(self._name(key))
@@ -556,7 +568,7 @@ class RedisTokenStore(_LeaseStore):
         if ttl <= 0:
             await self.adelete(key)
         else:
-            await self.async_redis.set(self._name(key), token.dumps(), px=ttl)
+            await self.async_redis.set(self._name(key), self._stored(key, token), px=ttl)
 
     async def adelete(self, key: str) -> None:
         if self.async_redis is None:

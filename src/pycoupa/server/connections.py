@@ -43,6 +43,8 @@ class ConnectionPool:
         transport_factory: TransportFactory | None = None,
         timeout: float = 60.0,
         max_wait: float | None = None,
+        seal: Callable[[str, str], str] | None = None,
+        unseal: Callable[[str, str], str] | None = None,
     ) -> None:
         self.rps, self.burst = rps, burst
         # A call the instance's budget would hold longer than this is refused at once (429 with
@@ -54,7 +56,7 @@ class ConnectionPool:
         self._limiters: dict[str, RateLimiter] = {}
         self._clients: dict[str, tuple[int, AsyncCoupa]] = {}
         self.token_store: TokenStore = (
-            RedisTokenStore(redis_client, prefix="pycoupa:server:token:")
+            RedisTokenStore(redis_client, prefix="pycoupa:server:token:", seal=seal, unseal=unseal)
             if redis_client is not None
             else MemoryTokenStore()
         )

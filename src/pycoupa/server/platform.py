@@ -94,6 +94,7 @@ class Platform:
         self.pool = ConnectionPool(
             rps=settings.coupa_rps / share, burst=max(1, settings.coupa_burst // share), redis_client=sync_redis,
             transport_factory=transport_factory, max_wait=settings.coupa_max_wait,
+            seal=self._seal_token, unseal=self._unseal_token,
         )  # fmt: skip
         self.key_limiter: Limiter
         self.account_limiter: Limiter
@@ -117,6 +118,16 @@ class Platform:
         if self._keyring is None:
             self._keyring = load_keyring(self.settings)
         return self._keyring
+
+    # Coupa access tokens shared through Redis are sealed like credentials, bound to their key.
+    def _seal_token(self, text: str, key: str) -> str:
+        return self.keyring.encrypt(text.encode(), f"coupa-token:{key}")
+
+    def _unseal_token(self, text: str, key: str) -> str:
+        try:
+            return self.keyring.decrypt(text, f"coupa-token:{key}").decode()
+        except VaultError as exc:
+            raise ValueError(str(exc)) from None
 
     @property
     def signer(self) -> CursorSigner:
