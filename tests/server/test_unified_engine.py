@@ -148,6 +148,10 @@ async def test_unsupported_filter_lists_the_supported_ones(server: Server) -> No
         "/unified/accounting/invoices", params={"integrated_account_id": account, "limit": "501"}, headers=s.auth()
     )
     assert r.status_code == 400
+    r = await s.http.get(
+        "/unified/accounting/invoices", params={"integrated_account_id": account, "status": "lost"}, headers=s.auth()
+    )
+    assert r.status_code == 400 and r.json()["message"].startswith("status: 'lost' is not one of authorised")
 
 
 async def test_updated_at_filter_is_translated(server: Server) -> None:

@@ -160,7 +160,10 @@ def filter_conditions(f: UnifiedFilter, op: str, raw_values: list[str], key: str
     try:
         return [*coupa_conditions(f, op, values), *extra]
     except ValueError as exc:
-        raise APIError(400, "bad_request", f"{key}: {exc}", {"parameter": key}) from None
+        text = str(exc)  # coupa_conditions names the filter itself
+        raise APIError(
+            400, "bad_request", text if text.startswith(f.name) else f"{key}: {text}", {"parameter": key}
+        ) from None
 
 
 _COMPOSITE_ID = re.compile(r"^[a-z_]+:[0-9]+$")
