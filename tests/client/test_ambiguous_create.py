@@ -7,14 +7,22 @@ with exactly one record, the right one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from pycoupa.catalog.identity import account_code, has_identity, identity_of
-from pycoupa.client import Coupa
-from pycoupa.client.errors import CoupaConnectionError
+from pycoupa.client import AsyncCoupa, Coupa
+from pycoupa.client.errors import (
+    CoupaConnectionError,
+    CoupaTimeoutError,
+    CoupaTransportError,
+    ServerError,
+    WriteOutcomeUnknownError,
+)
 from pycoupa.client.retry import RetryPolicy
 from pycoupa.emulator.app import Emulator
 from pycoupa.emulator.server import serve_in_thread
@@ -113,3 +121,109 @@ def test_identity_needs_every_field_and_matches_exactly() -> None:
     assert identity_of("RequisitionHeader", {"id": 1}) is None
     assert account_code({"segment-1": "SF", "segment-2": " ", "segment-3": "Mkt", "code": "ignored"}) == "SF-Mkt"
     assert account_code({"code": "A-1"}) == "A-1"
+
+
+# -- the order of wait and lookup, and what a failed lookup reports (scripted answers) -----------
+SETTLE = 0.2  # base_delay: the first wait after an ambiguous create, with no jitter
+
+
+class ScriptedCoupa:
+    """A MockTransport handler: the POST fails as told, the lookups answer as told; times each call."""
+
+    def __init__(self, post_failure: str, lookup: str) -> None:
+        self.post_failure = post_failure
+        self.lookup = lookup
+        self.calls: list[tuple[str, float]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth2/token":
+            return httpx.Response(200, json={"access_token": "tok-abcdefgh", "expires_in": 3600})
+        self.calls.append((request.method, time.monotonic()))
+        if request.method == "POST":
+            if self.post_failure == "503":
+                return httpx.Response(503, json={"errors": {"error": ["busy"]}})
+            if self.post_failure == "429":
+                if len(self.calls) == 1:
+                    return httpx.Response(429, json={"errors": {"error": ["slow"]}}, headers={"Retry-After": "0"})
+                return httpx.Response(201, json={"id": 7, "name": "Acme"})
+            exc = {"timeout": httpx.ReadTimeout, "refused": httpx.ConnectError}.get(
+                self.post_failure, httpx.RemoteProtocolError
+            )
+            raise exc("lost", request=request)
+        if self.lookup == "found":
+            return httpx.Response(200, json=[{"id": 6, "name": "Acme Ltd"}, {"id": 7, "name": "Acme"}])
+        return httpx.Response(503, json={"errors": {"error": ["lookup busy"]}})
+
+    def methods(self) -> list[str]:
+        return [m for m, _ in self.calls]
+
+
+def scripted_client(handler: Callable[[httpx.Request], httpx.Response]) -> Coupa:
+    return Coupa(
+        "https://acme.coupahost.com",
+        client_id="cid",
+        client_secret="secret-123",
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy(base_delay=SETTLE, max_delay=1.0, max_attempts=3),
+        rate_limiter=None,
+        models=False,
+    )
+
+
+@pytest.mark.parametrize("failure", ["503", "timeout", "dropped"])
+def test_an_ambiguous_create_waits_its_backoff_before_the_lookup(failure: str) -> None:
+    script = ScriptedCoupa(failure, lookup="found")
+    with scripted_client(script) as coupa:
+        made = coupa.suppliers.create(name="Acme")
+    assert made["id"] == 7  # the lookup's match, not the other supplier it listed
+    assert script.methods() == ["POST", "GET"]  # found: never sent again
+    (_, posted), (_, looked_up) = script.calls
+    # A create that timed out is usually still committing: looking at once would miss it.
+    assert looked_up - posted >= SETTLE - 0.01
+
+
+@pytest.mark.parametrize("failure", ["503", "timeout"])
+def test_a_failed_lookup_says_the_outcome_is_unknown_and_carries_the_post_failure(failure: str) -> None:
+    script = ScriptedCoupa(failure, lookup="fails")
+    with scripted_client(script) as coupa, pytest.raises(WriteOutcomeUnknownError) as caught:
+        coupa.suppliers.create(name="Acme")
+    error = caught.value
+    assert script.methods() == ["POST", "GET", "GET", "GET"]  # the lookup's own retries, no second POST
+    assert error.__cause__ is error.write_error
+    expected = ServerError if failure == "503" else CoupaTimeoutError
+    assert isinstance(error.write_error, expected) and error.write_error.method == "POST"
+    assert isinstance(error.lookup_error, ServerError) and error.lookup_error.method == "GET"
+    assert "outcome is unknown" in str(error) and "POST" in str(error)
+
+
+async def test_the_async_client_reports_an_unknown_outcome_too() -> None:
+    script = ScriptedCoupa("dropped", lookup="fails")
+    async with AsyncCoupa(
+        "https://acme.coupahost.com",
+        client_id="cid",
+        client_secret="secret-123",
+        transport=httpx.MockTransport(script),
+        retry=RetryPolicy(base_delay=0.01, max_delay=0.05, max_attempts=2),
+        rate_limiter=None,
+        models=False,
+    ) as coupa:
+        with pytest.raises(WriteOutcomeUnknownError) as caught:
+            await coupa.suppliers.create(name="Acme")
+    assert isinstance(caught.value.write_error, CoupaTransportError)
+    assert script.methods() == ["POST", "GET", "GET"]
+
+
+def test_a_create_refused_with_429_is_resent_without_a_lookup() -> None:
+    # 429: Coupa's throttle refused it before processing it, so resending cannot duplicate it.
+    script = ScriptedCoupa("429", lookup="fails")
+    with scripted_client(script) as coupa:
+        made = coupa.suppliers.create(name="Acme")
+    assert made["id"] == 7 and script.methods() == ["POST", "POST"]
+
+
+def test_a_create_that_never_left_is_not_looked_up() -> None:
+    # Connection refused: nothing reached Coupa, so the outcome is known (not saved) and no lookup is due.
+    script = ScriptedCoupa("refused", lookup="fails")
+    with scripted_client(script) as coupa, pytest.raises(CoupaConnectionError) as caught:
+        coupa.suppliers.create(name="Acme")
+    assert not caught.value.request_sent and script.methods() == ["POST", "POST", "POST"]

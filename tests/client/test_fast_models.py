@@ -377,7 +377,9 @@ def test_gc_paused_leaves_what_the_application_froze_frozen() -> None:
         assert frozen > 0
         with gc_paused():
             made = [{"n": n} for n in range(2_000)]
-        assert gc.get_freeze_count() >= frozen and made
+        # Thawing would empty the frozen generation; a few frozen objects may still be freed meanwhile
+        # by reference counting in another thread (pytest-xdist's I/O thread), so allow a handful.
+        assert gc.get_freeze_count() >= frozen - 50 and made
     finally:
         gc.unfreeze()
 

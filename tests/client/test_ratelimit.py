@@ -11,11 +11,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from pycoupa.client import AsyncCoupa, Coupa
+from pycoupa.client.config import DEFAULT_BURST, DEFAULT_RPS
 from pycoupa.client.errors import ConfigurationError, RateBudgetExceededError
 from pycoupa.client.ratelimit import (
     DEFAULT_BLOCK,
@@ -302,6 +305,96 @@ async def test_redis_limiter_from_asyncio(redis_client: redis.Redis, redis_key: 
     await limiter.aon_throttled(0.2)
     assert limiter.blocked_for() > 0.1
     await limiter.aon_success()
+    await loop.shutdown_default_executor()  # join the worker threads before other tests run
+
+
+class LoopWatch:
+    """Wraps a limiter's blocking methods to record calls made on the event loop's own thread."""
+
+    BLOCKING = ("acquire_delay", "on_success", "on_throttled", "blocked_for", "effective_rps")
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.loop_thread: int | None = None
+        self.on_loop: list[str] = []
+        self.off_loop: list[str] = []
+        for name in self.BLOCKING:
+            setattr(limiter, name, self._watch(name, getattr(limiter, name)))
+
+    def _watch(self, name: str, method: Callable[..., object]) -> Callable[..., object]:
+        def watched(*args: object) -> object:
+            (self.on_loop if threading.get_ident() == self.loop_thread else self.off_loop).append(name)
+            return method(*args)
+
+        return watched
+
+
+def _scripted_coupa_answers(throttle_once: bool) -> Callable[[httpx.Request], httpx.Response]:
+    answered = {"429": not throttle_once}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth2/token":
+            return httpx.Response(200, json={"access_token": "tok-abcdefgh", "expires_in": 3600})
+        if not answered["429"]:
+            answered["429"] = True
+            return httpx.Response(429, json={"errors": {"error": ["slow down"]}}, headers={"Retry-After": "0"})
+        return httpx.Response(200, json=[{"id": 1}])
+
+    return answer
+
+
+async def test_async_client_never_calls_redis_on_the_event_loop(redis_client: redis.Redis, redis_key: str) -> None:
+    # 4 req/s, burst 2: 8 concurrent calls (one answered 429 and resent) take 1.5 s or more if paced.
+    limiter = RedisRateLimiter(redis_client, redis_key, rps=4, burst=2)
+    watch = LoopWatch(limiter)
+    watch.loop_thread = threading.get_ident()
+    loop = asyncio.get_running_loop()
+    async with AsyncCoupa(
+        "https://acme.coupahost.com",
+        client_id="cid",
+        client_secret="secret-123",
+        transport=httpx.MockTransport(_scripted_coupa_answers(throttle_once=True)),
+        rate_limiter=limiter,
+        models=False,
+    ) as coupa:
+        t0 = loop.time()
+        await asyncio.gather(*(coupa.invoices.list(limit=1) for _ in range(8)))
+        elapsed = loop.time() - t0
+    # Join the worker threads now: left to exit later, they would free objects under other tests.
+    await loop.shutdown_default_executor()
+    assert watch.on_loop == []  # every Redis round trip ran off the event loop's thread
+    assert watch.off_loop.count("acquire_delay") == 9 and "on_throttled" in watch.off_loop
+    # Paced by the shared budget: 2 at once, then one every 0.25 s; the 429 halved the shared rate.
+    assert elapsed >= (8 - 2) / 4 - 0.05
+    assert float(redis_client.hget(redis_key, "rate") or 0) == pytest.approx(2.0)  # the 429 reached Redis
+
+
+def test_sync_client_paces_through_redis_too(redis_client: redis.Redis, redis_key: str) -> None:
+    limiter = RedisRateLimiter(redis_client, redis_key, rps=10, burst=2)
+    watch = LoopWatch(limiter)  # no event loop here: every call is "off the loop"
+    with Coupa(
+        "https://acme.coupahost.com",
+        client_id="cid",
+        client_secret="secret-123",
+        transport=httpx.MockTransport(_scripted_coupa_answers(throttle_once=False)),
+        rate_limiter=limiter,
+        models=False,
+    ) as coupa:
+        t0 = time.monotonic()
+        for _ in range(6):
+            coupa.invoices.list(limit=1)
+        elapsed = time.monotonic() - t0
+    assert watch.off_loop.count("acquire_delay") == 6 and elapsed >= (6 - 2) / 10 - 0.02
+
+
+def test_redis_limiter_defaults_match_the_local_limiter(redis_client: redis.Redis, redis_key: str) -> None:
+    local, shared = LocalRateLimiter(), RedisRateLimiter(redis_client, redis_key)
+    assert (shared.rps, shared.burst) == (local.rps, local.burst) == (DEFAULT_RPS, DEFAULT_BURST) == (24.0, 18)
+    client = Coupa("https://acme.coupahost.com", client_id="cid", client_secret="secret-123")
+    try:
+        assert isinstance(client.settings.limiter, LocalRateLimiter)
+        assert (client.settings.limiter.rps, client.settings.limiter.burst) == (shared.rps, shared.burst)
+    finally:
+        client.close()
 
 
 def test_two_processes_never_exceed_the_shared_budget(redis_client: redis.Redis, redis_key: str) -> None:

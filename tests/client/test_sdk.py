@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from unittest import mock
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from pycoupa.client import AsyncCoupa, Coupa
 from pycoupa.client._base import check_instance_url
 from pycoupa.client.errors import (
     ConfigurationError,
+    NoSuchAttributeError,
     NotFoundError,
     PermissionDeniedError,
     RateBudgetExceededError,
@@ -127,6 +129,28 @@ def test_unknown_methods_and_fields_fail_before_any_request(sync_client: Coupa, 
     assert seeded.stats.snapshot()["requests"] == before
 
 
+def test_missing_attributes_are_attribute_errors_with_the_clear_message() -> None:
+    # hasattr, getattr(obj, name, default), mock.create_autospec and debuggers rely on AttributeError.
+    coupa = Coupa("https://acme.coupahost.com", client_id="x", client_secret="y")
+    acoupa = AsyncCoupa("https://acme.coupahost.com", client_id="x", client_secret="y")
+    try:
+        for client in (coupa, acoupa):
+            assert not hasattr(client.invoices, "nope") and hasattr(client.invoices, "void")
+            assert getattr(client.invoices, "nope", "default") == "default"
+            assert not hasattr(client, "nope") and getattr(client, "nope", None) is None
+            assert not hasattr(client.coupa_pay, "nope") and hasattr(client.coupa_pay, "payments")
+            with pytest.raises(AttributeError, match=r"invoices has no action 'frobnicate'.*actions: abandon") as err:
+                client.invoices.frobnicate  # noqa: B018
+            assert isinstance(err.value, NoSuchAttributeError) and isinstance(err.value, ConfigurationError)
+            with pytest.raises(ConfigurationError, match=r"has no attribute 'nope'; use \.resource\('nope'\)"):
+                client.nope  # noqa: B018
+            with pytest.raises(ConfigurationError, match="no Coupa resource 'coupa_pay/nope'"):
+                client.coupa_pay.nope  # noqa: B018
+        assert mock.create_autospec(coupa.invoices).list is not None  # introspection does not crash
+    finally:
+        coupa.close()
+
+
 def test_query_builder_grammar(sync_client: Coupa) -> None:
     since = datetime(2025, 1, 1, tzinfo=UTC)
     got = sync_client.invoices.list(status__in=["approved", "voided"], updated_at__gt=since, limit=50)
@@ -160,6 +184,43 @@ def test_actions_and_mark_exported(sync_client: Coupa, seeded: Emulator) -> None
     assert str(disputed.status) == "disputed"
 
 
+class RecordingTransport(httpx.HTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, str]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append((request.method, request.url.path))
+        return super().handle_request(request)
+
+
+def test_integration_history_records_mark_exported_is_coupas_collection_action(seeded: Emulator) -> None:
+    calls = ["integration_history_records.mark_exported", "invoices.list", "invoices.mark_exported"]
+    scopes = Coupa.scopes_for(calls)  # the SDK must send what these scopes were derived from
+    assert scopes == ["core.integration.write", "core.invoice.read", "core.invoice.write"]
+    cid, secret = seeded.create_oauth_client(scopes)
+    transport = RecordingTransport()
+    with (
+        serve_in_thread(seeded) as running,
+        Coupa(running.url, client_id=cid, client_secret=secret, scopes=scopes, transport=transport) as coupa,
+    ):
+        invoice = coupa.invoices.list(exported=False, limit=1)[0]
+        record = coupa.integration_history_records.mark_exported(
+            document_type="InvoiceHeader", document_id=invoice.id, status="Success", contact_alert_type="Functional"
+        )
+        assert ("POST", "/api/integration_history_records/mark_exported") in transport.sent
+        assert record.model_dump(by_alias=True)["document-id"] == invoice.id
+        assert seeded.store.get("InvoiceHeader", invoice.id)["exported"] is True
+        with pytest.raises(ConfigurationError, match="POST /integration_history_records/mark_exported: give the body"):
+            coupa.integration_history_records.mark_exported(5)
+        # Elsewhere mark_exported still marks one record (PUT ?exported=true), and takes return_object.
+        other = coupa.invoices.list(exported=False, limit=1)[0]
+        assert coupa.invoices.mark_exported(other.id, return_object="limited").id == other.id
+        assert transport.sent[-1] == ("PUT", f"/api/invoices/{other.id}")
+        with pytest.raises(ConfigurationError, match="takes the record's id only"):
+            coupa.invoices.mark_exported(other.id, {"exported": True})
+
+
 def test_keyset_iteration_survives_writes_during_the_scan(sync_client: Coupa) -> None:
     before = {s.id for s in sync_client.suppliers.iter()}
     seen: Counter[int] = Counter()
@@ -170,6 +231,58 @@ def test_keyset_iteration_survives_writes_during_the_scan(sync_client: Coupa) ->
             sync_client.suppliers.update(supplier.id, display_name=f"touched {n}")
     assert before <= set(seen)
     assert set(seen.values()) == {1}
+
+
+# Marking each record exported as it is seen takes it out of ``exported=False`` while the scan runs:
+# every later record moves one place closer to the front, so offset paging (which counts places)
+# skips a record for each one marked, while keyset paging (which resumes after the last id) does not.
+SCAN_PAGE = 10
+
+
+def _unexported(seeded: Emulator) -> set[int]:
+    return {int(i) for i, d in seeded.store.documents("InvoiceHeader").items() if not d.get("exported")}
+
+
+def _scan_set(seeded: Emulator) -> set[int]:
+    ids = _unexported(seeded)
+    assert len(ids) > 3 * SCAN_PAGE  # several pages, so a drifting offset has room to skip
+    return ids
+
+
+def test_keyset_scan_sees_each_record_once_while_the_scan_changes_its_membership(
+    sync_client: Coupa, seeded: Emulator
+) -> None:
+    todo = _scan_set(seeded)
+    seen: Counter[int] = Counter()
+    for inv in sync_client.invoices.iter(exported=False, page_size=SCAN_PAGE, fields=["id"]):
+        seen[inv.id] += 1
+        sync_client.invoices.mark_exported(inv.id)
+    assert set(seen) == todo and set(seen.values()) == {1}
+    assert not _unexported(seeded)
+
+
+def test_offset_scan_skips_records_under_the_same_writes(sync_client: Coupa, seeded: Emulator) -> None:
+    # The control for the test above: the same writes make offset paging skip records, so that
+    # test really tells keyset paging from offset paging.
+    todo = _scan_set(seeded)
+    seen: Counter[int] = Counter()
+    for inv in sync_client.invoices.iter(exported=False, page_size=SCAN_PAGE, mode="offset", fields=["id"]):
+        seen[inv.id] += 1
+        sync_client.invoices.mark_exported(inv.id)
+    assert set(seen) < todo and len(todo - set(seen)) >= SCAN_PAGE
+
+
+@pytest.mark.parametrize("mode", ["keyset", "offset"])
+async def test_async_scan_while_marking_exported(async_client: AsyncCoupa, seeded: Emulator, mode: str) -> None:
+    todo = _scan_set(seeded)
+    seen: Counter[int] = Counter()
+    async for inv in async_client.invoices.iter(exported=False, page_size=SCAN_PAGE, mode=mode, fields=["id"]):
+        seen[inv.id] += 1
+        await async_client.invoices.mark_exported(inv.id)
+    if mode == "keyset":
+        assert set(seen) == todo and set(seen.values()) == {1}
+    else:
+        assert set(seen) < todo  # offset drifts under the same writes
 
 
 def test_offset_mode_pages_until_a_short_page(sync_client: Coupa, seeded: Emulator) -> None:

@@ -21,13 +21,21 @@ from pycoupa.catalog.identity import has_identity, identity_conditions, identity
 from pycoupa.catalog.model import Operation, Resource, load_catalog
 from pycoupa.client import query as q
 from pycoupa.client._pipeline import Flow, Sleep, send_flow
-from pycoupa.client.errors import ConfigurationError, CoupaTransportError, NotFoundError, ServerError
+from pycoupa.client.errors import (
+    ConfigurationError,
+    CoupaError,
+    CoupaTransportError,
+    NoSuchAttributeError,
+    NotFoundError,
+    ServerError,
+    WriteOutcomeUnknownError,
+)
 from pycoupa.client.paging import Page
 from pycoupa.client.ratelimit import LocalRateLimiter, RateLimiter
 from pycoupa.client.retry import RetryPolicy
 from pycoupa.wire import codec_json, codec_xml
 from pycoupa.wire.errors import WireDecodeError
-from pycoupa.wire.query import build_query, format_fields
+from pycoupa.wire.query import format_fields
 from pycoupa.wire.values import hyphenate
 
 JSON = "application/json"
@@ -172,7 +180,7 @@ class CoreClient(abc.ABC):
             return self.resource(name)
         if name == "coupa_pay":
             return _Namespace(self, "coupa_pay")
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}; use .resource({name!r})")
+        raise NoSuchAttributeError(f"{type(self).__name__} has no attribute {name!r}; use .resource({name!r})")
 
     @staticmethod
     def scopes_for(actions: Iterable[str]) -> list[str]:
@@ -408,7 +416,14 @@ class _Namespace:
         self._prefix = prefix
 
     def __getattr__(self, name: str) -> Any:
-        return self._client.resource(f"{self._prefix}/{name}")
+        if name.startswith("_"):
+            raise AttributeError(name)  # copy, pickle and the like probe dunders: not resources
+        path = f"{self._prefix}/{name}"
+        try:
+            self._client.catalog_resource(path)
+        except ConfigurationError as exc:  # an attribute lookup: hasattr/getattr(..., default) must work
+            raise NoSuchAttributeError(str(exc)) from None
+        return self._client.resource(path)
 
 
 @dataclass
@@ -444,8 +459,11 @@ def list_params(
     if return_object is not None and return_object not in ("none", "limited", "shallow"):
         raise ConfigurationError(f"return_object must be none, limited or shallow, got {return_object!r}")
     if order_by is not None and definition:
-        q.conditions_from_kwargs(definition, {order_by: 0})  # same name check as a filter
-    pairs = build_query(
+        try:
+            q.conditions_from_kwargs(definition, {order_by: 0})  # same name check as a filter
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"order_by: {exc}".replace(f"filter {order_by}: ", "")) from None
+    pairs = q.build_query_checked(
         conditions=conditions,
         limit=limit,
         offset=offset,
@@ -519,26 +537,41 @@ def create_flow(
     extra: Sequence[tuple[str, str]],
     parent_id: ParentId | None = None,
 ) -> Flow[Any]:
-    """POST, and if the answer is lost (timeout, dropped connection, 5xx), look the record up by
-    the fields Coupa keeps unique for its kind (``catalog.identity``) before sending it again, so
-    an ambiguous create never makes a duplicate nor reports another record as the one created. A
-    kind without such fields, or a body that lacks them, gets the error instead of a blind resend."""
+    """POST, and if the answer is lost (timeout, dropped connection, 5xx), wait the back-off, then
+    look the record up by the fields Coupa keeps unique for its kind (``catalog.identity``) before
+    sending it again, so an ambiguous create never makes a duplicate nor reports another record as
+    the one created. A kind without such fields, or a body that lacks them, gets the error instead
+    of a blind resend.
+
+    The wait comes *before* the lookup: a create that timed out is usually still being committed,
+    and a lookup sent at once would miss it and the resend would duplicate it. When the lookup
+    itself fails, nobody knows whether the record exists: ``WriteOutcomeUnknownError`` carries the
+    POST's own failure. A 429 or a request that never left is resent by ``send_flow`` like any
+    other: Coupa processed nothing, so no lookup is needed.
+    """
     op = find_operation(resource, "create")
     identity = identity_of(resource.definition, to_wire(data))
-    attempts = core.settings.retry.max_attempts
-    for attempt in range(1, attempts + 1):
+    retry = core.settings.retry
+    path = member_path(op, None, parent_id)
+    for attempt in range(1, retry.max_attempts + 1):
         try:
-            return (yield from core.request_flow("POST", member_path(op, None, parent_id), extra, body=data))
-        except (CoupaTransportError, ServerError):
-            if identity is None or attempt == attempts:
-                raise
-            listing = find_operation(resource, "list")
-            pairs = build_query(conditions=identity_conditions(identity), limit=50)
-            found = yield from core.request_flow("GET", member_path(listing, None, parent_id), pairs)
-            matches = [r for r in found if has_identity(r, identity)] if isinstance(found, list) else []
-            if matches:
-                return matches[0]
-            yield Sleep(core.settings.retry.base_delay * attempt)
+            return (yield from core.request_flow("POST", path, extra, body=data))
+        except (CoupaTransportError, ServerError) as exc:
+            if identity is None or (isinstance(exc, CoupaTransportError) and not exc.request_sent):
+                raise  # no natural key to look for, or the request never left: nothing to check
+            failure: CoupaTransportError | ServerError = exc
+        yield Sleep(retry.settle_delay(attempt, getattr(failure, "retry_after", None)))
+        listing = find_operation(resource, "list")
+        pairs = q.build_query_checked(conditions=identity_conditions(identity), limit=MAX_PAGE)
+        try:
+            found = yield from page_flow(core, member_path(listing, None, parent_id), pairs)
+        except CoupaError as lookup_error:
+            raise WriteOutcomeUnknownError(failure, lookup_error) from failure
+        matches = [r for r in found.records if isinstance(r, Mapping) and has_identity(r, identity)]
+        if matches:
+            return matches[0]
+        if attempt == retry.max_attempts:
+            raise failure  # not found after the last attempt: the POST's own error, as for any write
     raise AssertionError("unreachable")
 
 

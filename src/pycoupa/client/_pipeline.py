@@ -1,9 +1,11 @@
 """One implementation for sync and async: operations are generators of *effects*.
 
 An operation (send a request with throttling and retries, fetch a page, create with a
-natural-key check) is written once as a generator that yields :class:`Send` or :class:`Sleep`
-and receives the answer; :func:`run_sync` and :func:`run_async` are the only places that do I/O.
-This is how ``Coupa`` and ``AsyncCoupa`` share every line of logic (no copied code).
+natural-key check) is written once as a generator that yields :class:`Send`, :class:`Sleep` or
+:class:`Throttle` and receives the answer; :func:`run_sync` and :func:`run_async` are the only
+places that do I/O. This is how ``Coupa`` and ``AsyncCoupa`` share every line of logic (no copied
+code). The rate limiter is I/O too (``RedisRateLimiter`` makes a Redis round trip per call), so it
+is an effect: the async runner calls its ``a``-methods, which never block the event loop.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 
@@ -40,7 +42,36 @@ class Sleep:
     seconds: float
 
 
-Effect = Send | Sleep
+@dataclass(frozen=True)
+class Throttle:
+    """One call on the rate limiter: reserve a slot (the answer is the wait), or report a success
+    or a 429. Each runner makes it its own way; an error it raises is thrown into the flow."""
+
+    limiter: RateLimiter
+    step: Literal["acquire", "success", "throttled"]
+    value: float | None = None  # acquire: the longest acceptable wait; throttled: Retry-After
+
+    def call(self) -> float | None:
+        if self.step == "acquire":
+            # Without max_wait the limiter is called as before: a custom limiter may not take it.
+            return self.limiter.acquire_delay() if self.value is None else self.limiter.acquire_delay(self.value)
+        if self.step == "success":
+            self.limiter.on_success()
+        else:
+            self.limiter.on_throttled(self.value)
+        return None
+
+    async def acall(self) -> float | None:
+        if self.step == "acquire":
+            return await self.limiter.aacquire_delay(self.value)
+        if self.step == "success":
+            await self.limiter.aon_success()
+        else:
+            await self.limiter.aon_throttled(self.value)
+        return None
+
+
+Effect = Send | Sleep | Throttle
 Flow = Generator[Effect, Any, T]
 
 
@@ -56,6 +87,12 @@ def run_sync(flow: Flow[T], client: httpx.Client) -> T:
         if isinstance(effect, Sleep):
             if effect.seconds > 0:
                 time.sleep(effect.seconds)
+            continue
+        if isinstance(effect, Throttle):
+            try:
+                value = effect.call()
+            except Exception as exc:  # RateBudgetExceededError, a Redis outage without fallback...
+                error = exc
             continue
         try:
             value = client.send(effect.request)
@@ -75,6 +112,12 @@ async def run_async(flow: Flow[T], client: httpx.AsyncClient) -> T:
         if isinstance(effect, Sleep):
             if effect.seconds > 0:
                 await asyncio.sleep(effect.seconds)
+            continue
+        if isinstance(effect, Throttle):
+            try:
+                value = await effect.acall()
+            except Exception as exc:
+                error = exc
             continue
         try:
             value = await client.send(effect.request)
@@ -107,7 +150,7 @@ def send_flow(
     while True:
         attempt += 1
         if limiter is not None:
-            wait = limiter.acquire_delay() if max_wait is None else limiter.acquire_delay(max_wait)
+            wait = yield Throttle(limiter, "acquire", max_wait)
             if wait > 0:
                 yield Sleep(wait)
         try:
@@ -127,11 +170,11 @@ def send_flow(
             continue
         if response.status_code < 400:
             if limiter is not None:
-                limiter.on_success()
+                yield Throttle(limiter, "success")
             return response
         error = error_from_response(response)
         if isinstance(error, RateLimitedError) and limiter is not None:
-            limiter.on_throttled(error.retry_after)
+            yield Throttle(limiter, "throttled", error.retry_after)
         decision = retry.decide(request.method, attempt, response=response)
         if not decision.retry:
             if not raise_errors:

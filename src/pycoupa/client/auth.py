@@ -365,10 +365,11 @@ _VERB_KINDS: dict[str, OpKind] = {
 def scopes_for(actions: Iterable[str]) -> list[str]:
     """The scopes needed for ``"<resource>.<verb>"`` calls, e.g. ``["invoices.list", "invoices.void"]``.
 
-    Verbs are list/iter/get/create/update/delete, ``mark_exported`` (the resource's ``export``
-    action, else update) or the name of a Coupa action. Each call contributes the first scope the
-    catalog lists for it (any one grants it); the result keeps first-seen order without
-    duplicates. Unknown resources or verbs raise :class:`ConfigurationError` with close matches.
+    Verbs are list/iter/get/create/update/delete, ``mark_exported`` (the resource's own
+    ``mark_exported`` action, else its ``export`` action, else update: what the SDK sends) or the
+    name of a Coupa action. Each call contributes the first scope the catalog lists for it (any
+    one grants it); the result keeps first-seen order without duplicates. Unknown resources or
+    verbs raise :class:`ConfigurationError` with close matches.
     """
     catalog = load_catalog()
     out: list[str] = []

@@ -10,13 +10,10 @@ import httpx
 
 from pycoupa.client._base import Settings, check_instance_url
 from pycoupa.client.errors import ConfigurationError
-from pycoupa.client.ratelimit import LocalRateLimiter, RateLimiter
+from pycoupa.client.ratelimit import DEFAULT_BURST, DEFAULT_RPS, LocalRateLimiter, RateLimiter
 from pycoupa.client.retry import RetryPolicy
 
-# Just under Coupa's 25 req/s and burst 20: sending exactly at the limit lets network jitter
-# bunch requests into 429s, and each 429 halves the adaptive rate for a while.
-DEFAULT_RPS = 24.0
-DEFAULT_BURST = 18
+__all__ = ["DEFAULT_BURST", "DEFAULT_RPS", "KNOWN_OPTIONS", "ClientOptions", "build_settings"]
 
 KNOWN_OPTIONS = frozenset(
     {

@@ -22,7 +22,12 @@
     │   ├── InvalidScopeError          invalid_scope
     │   ├── UnauthorizedClientError    unauthorized_client
     │   └── UnsupportedGrantTypeError  unsupported_grant_type
+    ├── WriteOutcomeUnknownError       a create's answer was lost and the natural-key lookup failed too:
+    │                                  it may or may not exist (``write_error``, ``lookup_error``)
     └── ConfigurationError             bad SDK arguments, raised before any request (also a ValueError)
+        ├── NoSuchAttributeError       a resource has no such action, the client no such resource
+        │                              attribute (also an AttributeError, so ``hasattr`` works)
+        └── QueryError                 a filter, projection or list option Coupa's grammar cannot express
 
 ``error_from_response`` maps any non-2xx API response to its class (an unknown 4xx gives the plain
 ``CoupaAPIError``), ``oauth_error_from_response`` does the same for the token endpoint and
@@ -80,9 +85,11 @@ __all__ = [
     "InvalidClientError",
     "InvalidGrantError",
     "InvalidScopeError",
+    "NoSuchAttributeError",
     "NotFoundError",
     "OAuthError",
     "PermissionDeniedError",
+    "QueryError",
     "RateBudgetExceededError",
     "RateLimitedError",
     "Secret",
@@ -90,6 +97,7 @@ __all__ = [
     "UnauthorizedClientError",
     "UnsupportedGrantTypeError",
     "ValidationError",
+    "WriteOutcomeUnknownError",
     "error_class_for_status",
     "error_from_response",
     "is_secret_key",
@@ -516,6 +524,36 @@ class CoupaError(Exception):
 
 class ConfigurationError(CoupaError, ValueError):
     """An SDK argument is wrong (bad URL, rate, credentials shape…); raised before any request."""
+
+
+class NoSuchAttributeError(ConfigurationError, AttributeError):
+    """``coupa.invoices.frobnicate`` or ``coupa.nope``: no such action or resource attribute.
+
+    Also an ``AttributeError``: ``hasattr``, ``getattr(obj, name, default)``, ``mock.create_autospec``
+    and debuggers treat a missing attribute as missing, not as a crash.
+    """
+
+
+class QueryError(ConfigurationError):
+    """A filter, ``fields`` projection or list option that Coupa's query grammar cannot express
+    (an unknown operator, a list item with a comma...); raised before any request."""
+
+
+class WriteOutcomeUnknownError(CoupaError):
+    """A create whose answer was lost (timeout, dropped connection, 5xx), and the natural-key lookup
+    meant to tell whether it was saved failed as well: the record may or may not exist.
+
+    ``write_error`` is the create's own failure (also the ``__cause__``), ``lookup_error`` the
+    lookup's. Look the record up later before creating it again.
+    """
+
+    def __init__(self, write_error: CoupaError, lookup_error: CoupaError) -> None:
+        super().__init__(
+            f"the create's outcome is unknown: it failed with ({write_error}) and the lookup meant to find "
+            f"whether it was saved failed with ({lookup_error}); check before creating it again"
+        )
+        self.write_error = write_error
+        self.lookup_error = lookup_error
 
 
 class CoupaAPIError(CoupaError):

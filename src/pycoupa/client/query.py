@@ -15,8 +15,9 @@ from typing import Any
 
 from pycoupa.catalog.corrections import patched_definitions
 from pycoupa.catalog.model import Definition, load_catalog
-from pycoupa.client.errors import ConfigurationError
-from pycoupa.wire.query import OPERATORS, Condition, FieldSpec, QueryError, encode_filter_value
+from pycoupa.client.errors import ConfigurationError, QueryError
+from pycoupa.wire.query import OPERATORS, Condition, FieldSpec, build_query, encode_filter_value
+from pycoupa.wire.query import QueryError as WireQueryError
 
 # Names that are user-facing aliases of Coupa's reduced views.
 _ALIASES = {"UserSimple": "User", "UserSimpleSerializer": "User", "SupplierSimpleSerializer": "Supplier"}
@@ -34,6 +35,32 @@ def _definition(name: str) -> Definition:
 def _suggest(word: str, choices: Sequence[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=3)
     return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+# Operators from other query languages (Django's, mostly) that Python callers type by habit.
+_OPERATOR_HABITS = {
+    "gte": "did you mean gt_or_eq?", "lte": "did you mean lt_or_eq?", "ge": "did you mean gt_or_eq?",
+    "le": "did you mean lt_or_eq?", "ne": "did you mean not_eq?", "neq": "did you mean not_eq?",
+    "startswith": "did you mean starts_with?", "endswith": "did you mean ends_with?",
+    "icontains": "did you mean contains?", "nin": "did you mean not_in?", "isnull": "did you mean blank?",
+    "eq": "for equality, name the field alone", "exact": "for equality, name the field alone",
+}  # fmt: skip
+
+
+def _unknown_operator(key: str, op: str) -> QueryError:
+    habit = _OPERATOR_HABITS.get(op)
+    hint = f" ({habit})" if habit else _suggest(op, OPERATORS)
+    return QueryError(
+        f"filter {key}: unknown operator '{op}'{hint}; operators: eq (the default), {', '.join(OPERATORS)}"
+    )
+
+
+def build_query_checked(**options: Any) -> list[tuple[str, str]]:
+    """``wire.query.build_query``, its refusals raised as the SDK's ``QueryError`` (a ConfigurationError)."""
+    try:
+        return build_query(**options)
+    except WireQueryError as exc:
+        raise QueryError(f"query {exc.param}: {exc}") from None
 
 
 def conditions_from_kwargs(definition: str, filters: Mapping[str, Any]) -> list[Condition]:
@@ -54,14 +81,25 @@ def conditions_from_kwargs(definition: str, filters: Mapping[str, Any]) -> list[
                 encoded = "true" if value else "false"
             else:
                 encoded = encode_filter_value(value, param=key)
-        except QueryError as exc:
-            raise ConfigurationError(f"filter {key}: {exc}") from exc
+        except WireQueryError as exc:
+            raise QueryError(f"filter {key}: {exc}") from exc
+        if isinstance(encoded, tuple):
+            if not encoded:
+                # Coupa would get "key[in]=" and read it as no filter at all, not as "nothing".
+                raise QueryError(f"filter {key}: the list is empty; skip the call (it would match nothing)")
+            for item in encoded:
+                if "," in item:
+                    raise QueryError(
+                        f"filter {key}: item {item!r} contains a comma, which separates the items of "
+                        f"Coupa's [{op}] list; such a value cannot be matched with {op}"
+                    )
         out.append(Condition(path, op, encoded))
     return out
 
 
 def _check_path(definition: str, path: tuple[str, ...], key: str) -> None:
     defn = _definition(definition)
+    op = key.rsplit("__", 1)[-1]
     for n, seg in enumerate(path):
         last = n == len(path) - 1
         if seg == "id" and last:
@@ -72,12 +110,16 @@ def _check_path(definition: str, path: tuple[str, ...], key: str) -> None:
         if field is None and seg == "custom-fields" and not last:
             return
         if field is None:
+            if last and n > 0 and (op in _OPERATOR_HABITS or _suggest(op, OPERATORS)):
+                raise _unknown_operator(key, op)  # supplier__gte: an operator was meant, not a field
             raise ConfigurationError(
                 f"filter {key}: {defn.element} has no attribute '{seg}'" + _suggest(seg, list(defn.fields))
             )
         if last:
             return
         if field.ref is None:
+            if n == len(path) - 2:
+                raise _unknown_operator(key, op)  # status__gte: what follows a plain field is an operator
             raise ConfigurationError(f"filter {key}: '{seg}' of {defn.element} is not an association")
         defn = _definition(field.ref)
 
@@ -105,6 +147,11 @@ def fields_spec(fields: Sequence[Any] | Mapping[str, Any] | None) -> FieldSpec |
     """Python-friendly projections: ``["id", {"invoice_lines": ["id", "total"]}]`` -> a FieldSpec."""
     if fields is None:
         return None
+    if isinstance(fields, str):
+        # One name is one field; a string is never split into letters.
+        if not fields or any(c in fields for c in ",[]{}\"' "):
+            raise QueryError(f"fields: give a list of names, e.g. ['id', 'status'], not the string {fields!r}")
+        fields = [fields]
     spec: FieldSpec = {}
     items: list[Any] = list(fields.items()) if isinstance(fields, Mapping) else list(fields)
     for item in items:

