@@ -9,7 +9,7 @@ import ipaddress
 import zlib
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -179,7 +179,7 @@ class CoreClient(abc.ABC):
         if name in COMMON_RESOURCES:
             return self.resource(name)
         if name == "coupa_pay":
-            return _Namespace(self, "coupa_pay")
+            return Namespace[Any](self, "coupa_pay")
         raise NoSuchAttributeError(f"{type(self).__name__} has no attribute {name!r}; use .resource({name!r})")
 
     @staticmethod
@@ -408,14 +408,21 @@ async def astream_xml_collections(response: httpx.Response) -> None:
         response.stream = _AsyncXmlStream(response.stream, _XmlFeed(response, decompress))
 
 
-class _Namespace:
-    """``coupa.coupa_pay.payments`` -> the ``coupa_pay/payments`` resource."""
+R = TypeVar("R")
+
+
+class Namespace(Generic[R]):
+    """``coupa.coupa_pay.payments`` -> the ``coupa_pay/payments`` resource (``R``: the client's
+    resource type, for type checkers)."""
 
     def __init__(self, client: CoreClient, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
 
-    def __getattr__(self, name: str) -> Any:
+    def __repr__(self) -> str:
+        return f"Namespace({self._prefix!r})"
+
+    def __getattr__(self, name: str) -> R:
         if name.startswith("_"):
             raise AttributeError(name)  # copy, pickle and the like probe dunders: not resources
         path = f"{self._prefix}/{name}"
@@ -423,7 +430,7 @@ class _Namespace:
             self._client.catalog_resource(path)
         except ConfigurationError as exc:  # an attribute lookup: hasattr/getattr(..., default) must work
             raise NoSuchAttributeError(str(exc)) from None
-        return self._client.resource(path)
+        return cast(R, self._client.resource(path))
 
 
 @dataclass

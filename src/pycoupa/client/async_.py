@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from pycoupa.client._base import CoreClient, ParentId, astream_xml_collections
+from pycoupa.client._base import CoreClient, Namespace, ParentId, astream_xml_collections
 from pycoupa.client._pipeline import Flow, run_async
 from pycoupa.client.config import ClientOptions, build_settings
 from pycoupa.client.resources import AsyncResource, ResourceFlows
@@ -16,6 +16,34 @@ from pycoupa.client.resources import AsyncResource, ResourceFlows
 
 class AsyncCoupa(CoreClient):
     """The asyncio twin of :class:`pycoupa.client.Coupa` (same arguments, awaitable methods)."""
+
+    # Typed views of the attributes ``CoreClient.__getattr__`` serves (COMMON_RESOURCES and
+    # coupa_pay): annotations only, so lookups still reach __getattr__; a test keeps them in step.
+    invoices: AsyncResource
+    suppliers: AsyncResource
+    purchase_orders: AsyncResource
+    purchase_order_lines: AsyncResource
+    requisitions: AsyncResource
+    accounts: AsyncResource
+    account_types: AsyncResource
+    users: AsyncResource
+    user_groups: AsyncResource
+    currencies: AsyncResource
+    items: AsyncResource
+    lookups: AsyncResource
+    lookup_values: AsyncResource
+    departments: AsyncResource
+    addresses: AsyncResource
+    approvals: AsyncResource
+    payment_terms: AsyncResource
+    integrations: AsyncResource
+    integration_runs: AsyncResource
+    integration_history_records: AsyncResource
+    exchange_rates: AsyncResource
+    commodities: AsyncResource
+    contracts: AsyncResource
+    expense_reports: AsyncResource
+    coupa_pay: Namespace[AsyncResource]
 
     def __init__(
         self,

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from pycoupa.client._base import CoreClient, ParentId, stream_xml_collections
+from pycoupa.client._base import CoreClient, Namespace, ParentId, stream_xml_collections
 from pycoupa.client._pipeline import Flow, run_sync
 from pycoupa.client.config import ClientOptions, build_settings
 from pycoupa.client.resources import ResourceFlows, SyncResource
@@ -20,6 +20,34 @@ class Coupa(CoreClient):
     Every catalog resource is reachable with :meth:`resource`; the common ones are attributes
     (``coupa.invoices``, ``coupa.suppliers``, ``coupa.coupa_pay.payments``...).
     """
+
+    # Typed views of the attributes ``CoreClient.__getattr__`` serves (COMMON_RESOURCES and
+    # coupa_pay): annotations only, so lookups still reach __getattr__; a test keeps them in step.
+    invoices: SyncResource
+    suppliers: SyncResource
+    purchase_orders: SyncResource
+    purchase_order_lines: SyncResource
+    requisitions: SyncResource
+    accounts: SyncResource
+    account_types: SyncResource
+    users: SyncResource
+    user_groups: SyncResource
+    currencies: SyncResource
+    items: SyncResource
+    lookups: SyncResource
+    lookup_values: SyncResource
+    departments: SyncResource
+    addresses: SyncResource
+    approvals: SyncResource
+    payment_terms: SyncResource
+    integrations: SyncResource
+    integration_runs: SyncResource
+    integration_history_records: SyncResource
+    exchange_rates: SyncResource
+    commodities: SyncResource
+    contracts: SyncResource
+    expense_reports: SyncResource
+    coupa_pay: Namespace[SyncResource]
 
     def __init__(
         self,
