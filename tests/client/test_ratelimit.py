@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -342,20 +343,25 @@ def _scripted_coupa_answers(throttle_once: bool) -> Callable[[httpx.Request], ht
     return answer
 
 
+def _mocked(limiter: RedisRateLimiter, *, throttle_once: bool) -> dict[str, Any]:
+    """A client's arguments: scripted Coupa answers over a mock transport, paced by ``limiter``."""
+    return {
+        "instance_url": "https://acme.coupahost.com",
+        "client_id": "cid",
+        "client_secret": "secret-123",
+        "transport": httpx.MockTransport(_scripted_coupa_answers(throttle_once=throttle_once)),
+        "rate_limiter": limiter,
+        "models": False,
+    }
+
+
 async def test_async_client_never_calls_redis_on_the_event_loop(redis_client: redis.Redis, redis_key: str) -> None:
     # 4 req/s, burst 2: 8 concurrent calls (one answered 429 and resent) take 1.5 s or more if paced.
     limiter = RedisRateLimiter(redis_client, redis_key, rps=4, burst=2)
     watch = LoopWatch(limiter)
     watch.loop_thread = threading.get_ident()
     loop = asyncio.get_running_loop()
-    async with AsyncCoupa(
-        "https://acme.coupahost.com",
-        client_id="cid",
-        client_secret="secret-123",
-        transport=httpx.MockTransport(_scripted_coupa_answers(throttle_once=True)),
-        rate_limiter=limiter,
-        models=False,
-    ) as coupa:
+    async with AsyncCoupa(**_mocked(limiter, throttle_once=True)) as coupa:
         t0 = loop.time()
         await asyncio.gather(*(coupa.invoices.list(limit=1) for _ in range(8)))
         elapsed = loop.time() - t0
@@ -371,14 +377,7 @@ async def test_async_client_never_calls_redis_on_the_event_loop(redis_client: re
 def test_sync_client_paces_through_redis_too(redis_client: redis.Redis, redis_key: str) -> None:
     limiter = RedisRateLimiter(redis_client, redis_key, rps=10, burst=2)
     watch = LoopWatch(limiter)  # no event loop here: every call is "off the loop"
-    with Coupa(
-        "https://acme.coupahost.com",
-        client_id="cid",
-        client_secret="secret-123",
-        transport=httpx.MockTransport(_scripted_coupa_answers(throttle_once=False)),
-        rate_limiter=limiter,
-        models=False,
-    ) as coupa:
+    with Coupa(**_mocked(limiter, throttle_once=False)) as coupa:
         t0 = time.monotonic()
         for _ in range(6):
             coupa.invoices.list(limit=1)
