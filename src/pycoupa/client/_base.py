@@ -27,8 +27,10 @@ from pycoupa.client.errors import (
     CoupaTransportError,
     NoSuchAttributeError,
     NotFoundError,
+    ResponseDecodeError,
     ServerError,
     WriteOutcomeUnknownError,
+    redact_url,
 )
 from pycoupa.client.paging import Page
 from pycoupa.client.ratelimit import LocalRateLimiter, RateLimiter
@@ -139,6 +141,17 @@ class CoreClient(abc.ABC):
         return httpx.Request(method, url, params=list(params), headers=headers)
 
     def decode(self, response: httpx.Response) -> Any:
+        try:
+            return self._decode(response)
+        except ResponseDecodeError:
+            raise
+        except WireDecodeError as exc:
+            raise ResponseDecodeError(
+                f"{response.status_code} answer to {response.request.method} {redact_url(str(response.request.url))} "
+                f"could not be read: {exc}"
+            ) from exc
+
+    def _decode(self, response: httpx.Response) -> Any:
         streamed = response.extensions.get(STREAMED_XML)
         if isinstance(streamed, XmlCollectionDecoder):
             # A collection parsed while its body arrived (see ``stream_xml_collections``).

@@ -24,6 +24,8 @@
     │   └── UnsupportedGrantTypeError  unsupported_grant_type
     ├── WriteOutcomeUnknownError       a create's answer was lost and the natural-key lookup failed too:
     │                                  it may or may not exist (``write_error``, ``lookup_error``)
+    ├── ResponseDecodeError            a success whose body cannot be read: malformed JSON or XML, or a
+    │                                  record its typed model refuses (``record_id``, ``problems``)
     └── ConfigurationError             bad SDK arguments, raised before any request (also a ValueError)
         ├── NoSuchAttributeError       a resource has no such action, the client no such resource
         │                              attribute (also an AttributeError, so ``hasattr`` works)
@@ -92,6 +94,7 @@ __all__ = [
     "QueryError",
     "RateBudgetExceededError",
     "RateLimitedError",
+    "ResponseDecodeError",
     "Secret",
     "ServerError",
     "UnauthorizedClientError",
@@ -554,6 +557,20 @@ class WriteOutcomeUnknownError(CoupaError):
         )
         self.write_error = write_error
         self.lookup_error = lookup_error
+
+
+class ResponseDecodeError(CoupaError, WireDecodeError):
+    """Coupa answered with success, but the body cannot be read: malformed JSON or XML, or a record
+    its typed model refuses (a decimal that is not a number...). ``record_id`` names the record and
+    ``problems`` the fields (``"invoice-lines.0.price: Input should be a valid decimal"``) when a
+    model refused it; ``models=False`` returns such records raw instead.
+    """
+
+    def __init__(self, message: str, *, record_id: Any = None, problems: Iterable[str] = ()) -> None:
+        CoupaError.__init__(self, message)  # also a WireDecodeError, for code that caught the codecs' error
+        self.line = self.column = None
+        self.record_id = record_id
+        self.problems = [redact(p) for p in problems]
 
 
 class CoupaAPIError(CoupaError):

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+import pydantic
+
 from pycoupa.catalog.model import Operation, Resource
 from pycoupa.client._base import (
     CoreClient,
@@ -25,7 +27,7 @@ from pycoupa.client._base import (
     page_flow,
 )
 from pycoupa.client._pipeline import Flow
-from pycoupa.client.errors import ConfigurationError, NoSuchAttributeError
+from pycoupa.client.errors import ConfigurationError, NoSuchAttributeError, ResponseDecodeError
 from pycoupa.client.paging import Page, Pager, check_partition_count, partitions
 
 if TYPE_CHECKING:
@@ -66,9 +68,12 @@ class ResourceFlows:
         from pycoupa.client.models._fast import validate, validate_page
 
         model = model_for(self.resource.name)
-        if isinstance(data, list):
-            return validate_page(model, data)
-        return validate(model, data) if isinstance(data, Mapping) else data
+        try:
+            if isinstance(data, list):
+                return validate_page(model, data)
+            return validate(model, data) if isinstance(data, Mapping) else data
+        except pydantic.ValidationError as exc:
+            raise _refused(model, data, exc) from None
 
     # -- flows ----------------------------------------------------------------------------------
     def list_flow(self, arguments: Mapping[str, Any]) -> Flow[Any]:
@@ -481,3 +486,22 @@ def _body(data: Any, values: Mapping[str, Any]) -> Any:
     if data is not None and values:
         raise ConfigurationError("give the body either as one object or as keyword values, not both")
     return data if data is not None else dict(values)
+
+
+def _refused(model: type[Any], data: Any, exc: pydantic.ValidationError) -> ResponseDecodeError:
+    """The SDK's error for a record its model refuses, naming the record and the fields."""
+    records = data if isinstance(data, list) else [data]
+    bad_id: Any = None
+    for record in records:  # find the offending record: the page's error does not say which
+        try:
+            model.model_validate(record)
+        except pydantic.ValidationError:
+            bad_id = record.get("id") if isinstance(record, Mapping) else None
+            break
+    problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)][:10]
+    return ResponseDecodeError(
+        f"Coupa's {model.__name__} record {bad_id if bad_id is not None else '?'} does not fit its model "
+        f"({'; '.join(problems[:3])}); pass models=False to get the raw records",
+        record_id=bad_id,
+        problems=problems,
+    )
