@@ -199,3 +199,31 @@ def test_policy_is_frozen_and_comparable() -> None:
     assert RetryPolicy(rng=random.Random(1)) == RetryPolicy(rng=random.Random(2))
     with pytest.raises(AttributeError):
         RetryPolicy().max_attempts = 3  # type: ignore[misc]
+
+
+def test_each_retry_is_logged_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    import httpx
+
+    from pycoupa.client import Coupa
+    from pycoupa.client.retry import RetryPolicy
+
+    answers = iter([503, 429, 200])
+
+    def coupa(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth2/token":
+            return httpx.Response(200, json={"access_token": "tok-SECRET", "token_type": "bearer", "expires_in": 3600})
+        status = next(answers)
+        return httpx.Response(status, json=[] if status == 200 else {"errors": {"invoice": ["busy"]}},
+                              headers={"Retry-After": "0"} if status == 429 else {})  # fmt: skip
+
+    caplog.set_level(logging.INFO, logger="pycoupa.client._pipeline")
+    fast = RetryPolicy(base_delay=0.01, max_delay=0.02)
+    with Coupa("https://acme.coupahost.com", client_id="cid", client_secret="secret-123", models=False,
+               retry=fast, transport=httpx.MockTransport(coupa)) as client:  # fmt: skip
+        assert client.invoices.list(limit=1) == []
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retrying GET")]
+    assert len(retries) == 2, caplog.text
+    assert "503" in retries[0] and "429" in retries[1] and "attempt 1" in retries[0] and "attempt 2" in retries[1]
+    assert "tok-SECRET" not in caplog.text and "secret-123" not in caplog.text

@@ -11,6 +11,7 @@ is an effect: the async runner calls its ``a``-methods, which never block the ev
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from pycoupa.client.errors import (
     OAuthError,
     RateLimitedError,
     error_from_response,
+    redact_url,
 )
 from pycoupa.client.ratelimit import RateLimiter
 from pycoupa.client.retry import RetryPolicy
@@ -72,6 +74,16 @@ class Throttle:
 
 
 Effect = Send | Sleep | Throttle
+log = logging.getLogger(__name__)
+
+
+def _retrying(request: httpx.Request, attempt: int, reason: str, delay: float) -> None:
+    # INFO, as httpx logs each request: retries are normal under Coupa's throttle, but worth seeing.
+    # The URL is redacted (a query can carry a secret) and the body is never logged.
+    log.info("retrying %s %s (attempt %d failed: %s) in %.2f s", request.method, redact_url(str(request.url)),
+             attempt, reason, delay)  # fmt: skip
+
+
 Flow = Generator[Effect, Any, T]
 
 
@@ -160,12 +172,15 @@ def send_flow(
             # for any method when the token endpoint was only unavailable or throttled.
             if exc.status not in (429, 500, 502, 503, 504) or attempt >= retry.max_attempts:
                 raise
-            yield Sleep(retry.backoff(attempt))
+            delay = retry.backoff(attempt)
+            _retrying(request, attempt, f"token endpoint answered {exc.status}", delay)
+            yield Sleep(delay)
             continue
         except httpx.TransportError as exc:
             decision = retry.decide(request.method, attempt, error=exc)
             if not decision.retry:
                 raise _transport_error(exc, request) from exc
+            _retrying(request, attempt, decision.reason, decision.delay)
             yield Sleep(decision.delay)
             continue
         if response.status_code < 400:
@@ -180,4 +195,5 @@ def send_flow(
             if not raise_errors:
                 return response
             raise error
+        _retrying(request, attempt, decision.reason, decision.delay)
         yield Sleep(decision.delay)
