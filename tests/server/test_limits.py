@@ -14,6 +14,7 @@ from tests.server.conftest import Server, settings_for, start_server
 from pycoupa.emulator.app import Emulator
 from pycoupa.server.limits import LocalLimiter, RedisLimiter, retry_after_header
 from pycoupa.server.platform import Platform
+from pycoupa.server.unified.registry import RESOURCES
 
 
 class FakeClock:
@@ -121,6 +122,14 @@ async def test_openapi_docs_are_served(sqlite_server: Server) -> None:
     assert "/unified/accounting/invoices" in spec["paths"]
     assert "/integrated-accounts" in spec["paths"]
     assert (await s.http.get("/docs")).status_code == 200
+    # Every filter of a unified list is a documented query parameter, beside the common ones.
+    for (model, name), res in RESOURCES.items():
+        declared = {p["name"] for p in spec["paths"][f"/unified/{model}/{name}"]["get"]["parameters"]}
+        assert {"integrated_account_id", "limit", "next_cursor", "include_remote_data"} <= declared
+        for f in res.filter_names:
+            assert f in declared or any(d.startswith(f + "[") for d in declared), (name, f)
+    invoices = {p["name"] for p in spec["paths"]["/unified/accounting/invoices"]["get"]["parameters"]}
+    assert {"status", "status[in]", "updated_at[gt]", "contact_id[in]"} <= invoices
 
 
 async def test_a_call_the_coupa_budget_would_hold_too_long_gets_429_at_once(tmp_path: object, coupa: Emulator) -> None:

@@ -40,6 +40,26 @@ log = logging.getLogger("pycoupa.server")
 JSON = "application/json"
 
 
+def filter_parameters(spec: Any) -> list[dict[str, Any]]:
+    """The resource's filters as OpenAPI query parameters (``status``, ``updated_at[gt]``...), so
+    that generated clients and the docs page show them; the route reads them from the raw query."""
+    ops: dict[str, set[str]] = {}
+    for source in spec.sources:
+        for name, flt in source.filters.items():
+            ops.setdefault(name, set()).update(flt.ops)
+    if spec.selector_filter:
+        ops[spec.selector_filter] = {"eq", "in"}
+    out = []
+    for name in sorted(ops):
+        for op in sorted(ops[name]):
+            out.append({
+                "name": name if op == "eq" else f"{name}[{op}]", "in": "query", "required": False,
+                "schema": {"type": "string"},
+                "description": f"{name}, {op}" + (" (comma-separated values)" if op == "in" else ""),
+            })  # fmt: skip
+    return out
+
+
 def json_response(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type=JSON)
 
@@ -326,6 +346,7 @@ def create_app(
         app.add_api_route(
             f"/unified/{model}/{name}", list_route, methods=["GET"], tags=[tag], name=f"list {model} {name}",
             description=f"{spec.description}\n\nFilters: {filters}; `remote_query[<attr>]` passes raw Coupa filters.",
+            openapi_extra={"parameters": filter_parameters(spec)},
         )  # fmt: skip
         app.add_api_route(
             f"/unified/{model}/{name}/{{record_id}}", get_route, methods=["GET"], tags=[tag],
