@@ -106,6 +106,14 @@ def test_iter_takes_order_by_and_return_object(coupa: Coupa, recorder: Recorder)
     assert keyset["return_object"] == "shallow" and keyset["order_by"] == "id" and "id[gt]" not in keyset
 
 
+def test_keyset_iteration_keeps_the_id_in_a_projection_without_it(coupa: Coupa, recorder: Recorder) -> None:
+    list(coupa.invoices.iter(fields=["status"]))
+    list(coupa.invoices.iter(fields="status", mode="offset"))
+    keyset, offset = (dict(r.url.params.multi_items()) for r in recorder.sent)
+    assert keyset["fields"] == '["id","status"]'  # keyset resumes after the last id: it must come back
+    assert offset["fields"] == '["status"]'  # offset paging needs no id: the projection is the caller's
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [

@@ -100,6 +100,10 @@ class ResourceFlows:
         for name, why in _NOT_FOR_ITER.items():
             if name in filters:
                 raise ConfigurationError(f"{self.name}.iter({name}=...): {why}")
+        if mode == "keyset" and isinstance(fields, str | list | tuple) and fields:
+            names = [fields] if isinstance(fields, str) else list(fields)
+            if "id" not in names:  # keyset paging resumes after the last id: it must come back
+                fields = ["id", *names]
         args = list_params(
             self.resource, filters, fields=fields, order_by=order_by, dir=dir, return_object=return_object
         )
