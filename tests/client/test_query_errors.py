@@ -88,6 +88,37 @@ def test_list_values_coupa_cannot_express_raise_the_sdks_error(
     assert isinstance(caught.value, ConfigurationError | CoupaError) and not recorder.sent
 
 
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        ({"updated_at__gt": "yesterday"}, r"filter updated_at__gt: 'yesterday' is not an aware datetime or an ISO"),
+        ({"id": "abc"}, r"filter id: 'abc' is not an integer"),
+        ({"supplier_id__in": [1, "two"]}, r"filter supplier_id__in: 'two' is not an integer"),
+        ({"supplier__id": "x"}, r"filter supplier__id: 'x' is not an integer"),
+        ({"total_with_taxes__gt": "lots"}, r"'lots' is not a number"),
+        ({"paid": "yes"}, r"filter paid: 'yes' is not true or false"),
+    ],
+)
+def test_values_the_attribute_cannot_take_are_refused_before_any_request(
+    coupa: Coupa, recorder: Recorder, filters: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(QueryError, match=message):
+        coupa.invoices.list(**filters)
+    assert not recorder.sent
+
+
+def test_values_of_the_right_kind_pass(coupa: Coupa, recorder: Recorder) -> None:
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    coupa.invoices.list(
+        updated_at__gt=datetime(2025, 1, 1, tzinfo=UTC), invoice_date__lt=date(2025, 2, 1), created_at__gt="2025-01-01",
+        id__in=[1, "2"], total_with_taxes__gt=Decimal("10.50"), paid=True, invoice_number__contains="abc",
+        status="a_status_coupa_added_later",  # enums stay open: an unknown status is sent as it is
+    )  # fmt: skip
+    assert len(recorder.sent) == 1
+
+
 async def test_the_async_client_raises_the_same_query_errors(recorder: Recorder) -> None:
     async with AsyncCoupa("https://acme.coupahost.com", client_id="cid", client_secret="secret-123",
                           transport=httpx.MockTransport(recorder), rate_limiter=None) as coupa:  # fmt: skip

@@ -480,7 +480,7 @@ def list_params(
         raise ConfigurationError(f"return_object must be none, limited or shallow, got {return_object!r}")
     if order_by is not None and definition:
         try:
-            q.conditions_from_kwargs(definition, {order_by: 0})  # same name check as a filter
+            q.check_filter_name(definition, order_by)  # same name check as a filter
         except ConfigurationError as exc:
             raise ConfigurationError(f"order_by: {exc}".replace(f"filter {order_by}: ", "")) from None
     pairs = q.build_query_checked(

@@ -9,7 +9,10 @@ by double underscores, the last one may be an operator, and every other part mus
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -63,6 +66,14 @@ def build_query_checked(**options: Any) -> list[tuple[str, str]]:
         raise QueryError(f"query {exc.param}: {exc}") from None
 
 
+def check_filter_name(definition: str, key: str) -> None:
+    """Refuse a filter or order_by name the definition lacks (``supplier__name``), values aside."""
+    parts = key.split("__")
+    if len(parts) > 1 and parts[-1] in OPERATORS:
+        parts.pop()
+    _check_path(definition, tuple(p.replace("_", "-") for p in parts), key)
+
+
 def conditions_from_kwargs(definition: str, filters: Mapping[str, Any]) -> list[Condition]:
     """``{"supplier__name__contains": "Acme"}`` -> ``[Condition(("supplier", "name"), "contains", "Acme")]``."""
     out = []
@@ -72,7 +83,7 @@ def conditions_from_kwargs(definition: str, filters: Mapping[str, Any]) -> list[
         if len(parts) > 1 and parts[-1] in OPERATORS:
             op = parts.pop()
         path = tuple(p.replace("_", "-") for p in parts)
-        _check_path(definition, path, key)
+        kind = _check_path(definition, path, key)
         try:
             if op in ("in", "not_in"):
                 items = value if isinstance(value, list | tuple | set | frozenset) else [value]
@@ -83,6 +94,9 @@ def conditions_from_kwargs(definition: str, filters: Mapping[str, Any]) -> list[
                 encoded = encode_filter_value(value, param=key)
         except WireQueryError as exc:
             raise QueryError(f"filter {key}: {exc}") from exc
+        if op not in ("blank", "contains", "starts_with", "ends_with"):
+            for item in encoded if isinstance(encoded, tuple) else (encoded,):
+                _check_value(kind, item, key)
         if isinstance(encoded, tuple):
             if not encoded:
                 # Coupa would get "key[in]=" and read it as no filter at all, not as "nothing".
@@ -97,18 +111,45 @@ def conditions_from_kwargs(definition: str, filters: Mapping[str, Any]) -> list[
     return out
 
 
-def _check_path(definition: str, path: tuple[str, ...], key: str) -> None:
+_INTEGER = re.compile(r"^-?[0-9]+$")
+
+
+def _check_value(kind: str | None, value: str, key: str) -> None:
+    """Refuse, before any request, a value Coupa could not compare with the attribute: it would
+    answer 400, or worse, match nothing and look like an empty result."""
+    problem = None
+    if kind == "integer" and not _INTEGER.match(value):
+        problem = "an integer"
+    elif kind == "number":
+        try:
+            Decimal(value)
+        except ArithmeticError:
+            problem = "a number"
+    elif kind == "boolean" and value not in ("true", "false"):
+        problem = "true or false"
+    elif kind == "datetime":
+        try:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            problem = "an aware datetime or an ISO 8601 date"
+    if problem:
+        raise QueryError(f"filter {key}: {value!r} is not {problem}")
+
+
+def _check_path(definition: str, path: tuple[str, ...], key: str) -> str | None:
+    """Check the attribute path; return the kind of value its last attribute takes (``integer``,
+    ``number``, ``boolean``, ``datetime``, or None for text and what is not known)."""
     defn = _definition(definition)
     op = key.rsplit("__", 1)[-1]
     for n, seg in enumerate(path):
         last = n == len(path) - 1
         if seg == "id" and last:
-            return
+            return "integer"
         field = defn.fields.get(seg)
         if field is None and last and seg.endswith("-id") and seg[:-3] in defn.fields:
-            return  # foreign-key shorthand (supplier_id)
+            return "integer"  # foreign-key shorthand (supplier_id)
         if field is None and seg == "custom-fields" and not last:
-            return
+            return None
         if field is None:
             if last and n > 0 and (op in _OPERATOR_HABITS or _suggest(op, OPERATORS)):
                 raise _unknown_operator(key, op)  # supplier__gte: an operator was meant, not a field
@@ -116,12 +157,17 @@ def _check_path(definition: str, path: tuple[str, ...], key: str) -> None:
                 f"filter {key}: {defn.element} has no attribute '{seg}'" + _suggest(seg, list(defn.fields))
             )
         if last:
-            return
+            if field.ref is not None:
+                return None  # an association named whole: Coupa decides what it compares
+            if field.format in ("datetime", "date-time", "date"):
+                return "datetime"
+            return field.type if field.type in ("integer", "number", "boolean") else None
         if field.ref is None:
             if n == len(path) - 2:
                 raise _unknown_operator(key, op)  # status__gte: what follows a plain field is an operator
             raise ConfigurationError(f"filter {key}: '{seg}' of {defn.element} is not an association")
         defn = _definition(field.ref)
+    return None  # an empty path
 
 
 def check_fields(definition: str, spec: FieldSpec | None) -> None:
