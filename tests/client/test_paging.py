@@ -3,6 +3,7 @@ end without an empty page, and a pull that costs no more requests than the pages
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -178,3 +179,15 @@ def test_a_sync_full_pull_left_early_stops_its_workers(dense: Emulator) -> None:
                 break
         # The generator is closed: its workers stop after the page each has in flight.
         assert _requests(dense) < -(-dense.store.count("InvoiceHeader") // 50)
+
+
+async def test_an_async_full_pull_left_early_leaves_no_worker_behind(dense: Emulator) -> None:
+    """Workers blocked on a full queue when the consumer leaves must end, not wait forever."""
+    async with in_process(dense, ["core.invoice.read"]) as coupa:
+        pull = coupa.invoices.iter(full_pull=True, partitions=8, page_size=10, fields=["id"])
+        first = await anext(pull)
+        for _ in range(20):  # let the workers fill the queue (16 pages) and block on it
+            await asyncio.sleep(0.01)
+        await pull.aclose()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert first is not None and others == [], others

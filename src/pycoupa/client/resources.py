@@ -415,10 +415,12 @@ class AsyncResource:
                 pager.lower, pager.upper = lower, upper
                 while not pager.done:
                     await out.put((await self._client._run(self._flows.page_flow(pager))).records)
+            except asyncio.CancelledError:
+                raise  # the consumer left: nobody reads the queue any more, so put nothing on it
             except BaseException as exc:  # handed to the consumer, which re-raises it
                 await out.put(exc)
-            finally:
-                await out.put(done)
+                return
+            await out.put(done)
 
         tasks = [asyncio.create_task(worker(lo, hi)) for lo, hi in ranges]
         remaining = len(tasks)
@@ -437,6 +439,8 @@ class AsyncResource:
         finally:
             for task in tasks:
                 task.cancel()
+            # Wait for them to end, so that none outlives the pull (or this client's connections).
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def get(self, record_id: int, *, fields: Any = None, return_object: str | None = None) -> Any:
         return await self._client._run(self._flows.get_flow(record_id, fields, return_object))
