@@ -1016,3 +1016,12 @@ def test_model_for_elements_match_the_catalog() -> None:
             assert model_for_element(catalog.definitions[resource.definition].element) is model, name
             assert model_for_element(resource.xml_collection) is model, name
     assert model_for_element("expense-report") is CoupaRecord
+
+
+def test_a_models_repr_leaves_out_what_is_none() -> None:
+    from pycoupa.client.models import model_for
+
+    invoice = model_for("invoices").model_validate({"id": 5, "invoice-number": "A-1", "custom-field-1": "x"})
+    text = repr(invoice)
+    assert text.startswith("Invoice(id=5") and "invoice_number='A-1'" in text and "custom-field-1" in text
+    assert "=None" not in text  # ~200 unset fields would drown the rest

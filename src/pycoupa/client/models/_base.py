@@ -177,6 +177,10 @@ class CoupaModel(BaseModel):
             merged.update(namespaced)
         return merged
 
+    def __repr_args__(self) -> Any:
+        # A fully typed invoice has ~200 fields, most of them None: the repr shows the rest.
+        return [(name, value) for name, value in super().__repr_args__() if value is not None]
+
     def to_wire(self, *, json: bool = False) -> dict[str, Any]:
         """The set fields and extras under their wire names; ``json=True`` gives JSON-ready values."""
         return self.model_dump(by_alias=True, exclude_unset=True, mode="json" if json else "python")
