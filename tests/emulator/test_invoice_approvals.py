@@ -46,6 +46,17 @@ async def _chain(api: httpx.AsyncClient, invoice_id: int) -> list[dict[str, Any]
     return list(r.json())
 
 
+async def _with_two_manual_approvers(api: httpx.AsyncClient) -> tuple[dict[str, Any], str]:
+    """A pending invoice with jdoe, then asmith, added after its first approval; and its URL."""
+    await _user(api, "jdoe")
+    await _user(api, "asmith")
+    inv = await _pending_invoice(api)
+    url = f"/api/invoices/{inv['id']}"
+    await api.put(f"{url}/add_approver", json={"approver": "jdoe"})
+    await api.put(f"{url}/add_approver", json={"approver": "asmith"})
+    return inv, url
+
+
 def _summary(chain: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
     return [(a["position"], a["approver-id"], a["status"]) for a in chain]
 
@@ -174,12 +185,7 @@ async def test_remove_approval_takes_out_a_manual_undecided_approval(api: httpx.
 async def test_remove_approval_refuses_a_decided_one_and_moves_on_past_the_current_one(
     api: httpx.AsyncClient,
 ) -> None:
-    await _user(api, "jdoe")
-    await _user(api, "asmith")
-    inv = await _pending_invoice(api)
-    url = f"/api/invoices/{inv['id']}"
-    await api.put(f"{url}/add_approver", json={"approver": "jdoe"})
-    await api.put(f"{url}/add_approver", json={"approver": "asmith"})
+    inv, url = await _with_two_manual_approvers(api)
     first, manual_jdoe, manual_asmith = await _chain(api, inv["id"])
     await api.put(f"/api/approvals/{first['id']}/approve")
     await api.put(f"/api/approvals/{manual_jdoe['id']}/approve")
@@ -228,12 +234,7 @@ async def test_bypass_current_approval_takes_a_held_approval(api: httpx.AsyncCli
 
 
 async def test_bypass_approvals_bypasses_every_undecided_one(api: httpx.AsyncClient) -> None:
-    await _user(api, "jdoe")
-    await _user(api, "asmith")
-    inv = await _pending_invoice(api)
-    url = f"/api/invoices/{inv['id']}"
-    await api.put(f"{url}/add_approver", json={"approver": "jdoe"})
-    await api.put(f"{url}/add_approver", json={"approver": "asmith"})
+    inv, url = await _with_two_manual_approvers(api)
     first = (await _chain(api, inv["id"]))[0]
     await api.put(f"/api/approvals/{first['id']}/approve")
     r = await api.put(f"{url}/bypass_approvals")
