@@ -66,23 +66,23 @@ def build_query_checked(**options: Any) -> list[tuple[str, str]]:
         raise QueryError(f"query {exc.param}: {exc}") from None
 
 
+def _split_key(key: str) -> tuple[tuple[str, ...], str]:
+    """``supplier__name__contains`` -> ``(("supplier", "name"), "contains")``; no operator is ``eq``."""
+    parts = key.split("__")
+    op = parts.pop() if len(parts) > 1 and parts[-1] in OPERATORS else "eq"
+    return tuple(p.replace("_", "-") for p in parts), op
+
+
 def check_filter_name(definition: str, key: str) -> None:
     """Refuse a filter or order_by name the definition lacks (``supplier__name``), values aside."""
-    parts = key.split("__")
-    if len(parts) > 1 and parts[-1] in OPERATORS:
-        parts.pop()
-    _check_path(definition, tuple(p.replace("_", "-") for p in parts), key)
+    _check_path(definition, _split_key(key)[0], key)
 
 
 def conditions_from_kwargs(definition: str, filters: Mapping[str, Any]) -> list[Condition]:
     """``{"supplier__name__contains": "Acme"}`` -> ``[Condition(("supplier", "name"), "contains", "Acme")]``."""
     out = []
     for key, value in filters.items():
-        parts = key.split("__")
-        op = "eq"
-        if len(parts) > 1 and parts[-1] in OPERATORS:
-            op = parts.pop()
-        path = tuple(p.replace("_", "-") for p in parts)
+        path, op = _split_key(key)
         kind = _check_path(definition, path, key)
         try:
             if op in ("in", "not_in"):
