@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
+from pycoupa.client.auth import PROCESS_TOKENS
+from pycoupa.client.ratelimit import forget_process_limiters
 from pycoupa.emulator.app import Emulator
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 TokenFactory = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture(autouse=True)
+def _no_process_state_between_tests() -> None:
+    """Clients given no token store or limiter share the process's (auth.PROCESS_TOKENS,
+    ratelimit.process_limiter): each test starts without what an earlier one left there."""
+    PROCESS_TOKENS.clear()
+    forget_process_limiters()
+
+
+REDIS_URL = os.environ.get("PYCOUPA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    """The real Redis (CI starts it): tests that share state through it must really use it."""
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"these tests need the Redis server at {REDIS_URL} (set PYCOUPA_TEST_REDIS_URL): {exc}")
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="session")

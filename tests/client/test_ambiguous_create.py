@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from pycoupa.client.errors import (
     CoupaTimeoutError,
     CoupaTransportError,
     ServerError,
+    ValidationError,
     WriteOutcomeUnknownError,
 )
 from pycoupa.client.retry import RetryPolicy
@@ -130,9 +132,10 @@ SETTLE = 0.2  # base_delay: the first wait after an ambiguous create, with no ji
 class ScriptedCoupa:
     """A MockTransport handler: the POST fails as told, the lookups answer as told; times each call."""
 
-    def __init__(self, post_failure: str, lookup: str) -> None:
+    def __init__(self, post_failure: str, lookup: str, records: list[dict[str, Any]] | None = None) -> None:
         self.post_failure = post_failure
         self.lookup = lookup
+        self.records = [{"id": 6, "name": "Acme Ltd"}, {"id": 7, "name": "Acme"}] if records is None else records
         self.calls: list[tuple[str, float]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -151,7 +154,7 @@ class ScriptedCoupa:
             )
             raise exc("lost", request=request)
         if self.lookup == "found":
-            return httpx.Response(200, json=[{"id": 6, "name": "Acme Ltd"}, {"id": 7, "name": "Acme"}])
+            return httpx.Response(200, json=self.records)
         return httpx.Response(503, json={"errors": {"error": ["lookup busy"]}})
 
     def methods(self) -> list[str]:
@@ -165,6 +168,18 @@ def scripted_client(handler: Callable[[httpx.Request], httpx.Response]) -> Coupa
         client_secret="secret-123",
         transport=httpx.MockTransport(handler),
         retry=RetryPolicy(base_delay=SETTLE, max_delay=1.0, max_attempts=3),
+        rate_limiter=None,
+        models=False,
+    )
+
+
+def async_scripted_client(handler: Callable[[httpx.Request], httpx.Response]) -> AsyncCoupa:
+    return AsyncCoupa(
+        "https://acme.coupahost.com",
+        client_id="cid",
+        client_secret="secret-123",
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy(base_delay=0.01, max_delay=0.05, max_attempts=2),
         rate_limiter=None,
         models=False,
     )
@@ -198,15 +213,7 @@ def test_a_failed_lookup_says_the_outcome_is_unknown_and_carries_the_post_failur
 
 async def test_the_async_client_reports_an_unknown_outcome_too() -> None:
     script = ScriptedCoupa("dropped", lookup="fails")
-    async with AsyncCoupa(
-        "https://acme.coupahost.com",
-        client_id="cid",
-        client_secret="secret-123",
-        transport=httpx.MockTransport(script),
-        retry=RetryPolicy(base_delay=0.01, max_delay=0.05, max_attempts=2),
-        rate_limiter=None,
-        models=False,
-    ) as coupa:
+    async with async_scripted_client(script) as coupa:
         with pytest.raises(WriteOutcomeUnknownError) as caught:
             await coupa.suppliers.create(name="Acme")
     assert isinstance(caught.value.write_error, CoupaTransportError)
@@ -227,3 +234,126 @@ def test_a_create_that_never_left_is_not_looked_up() -> None:
     with scripted_client(script) as coupa, pytest.raises(CoupaConnectionError) as caught:
         coupa.suppliers.create(name="Acme")
     assert not caught.value.request_sent and script.methods() == ["POST", "POST", "POST"]
+
+
+# -- a record found by natural key is returned only if it plausibly is the one this POST made -------
+def test_a_pre_existing_supplier_with_the_same_name_is_never_returned_as_created(coupa: Coupa, emu: Emulator) -> None:
+    # The audit's reproduction: same name (the natural key), other number.
+    pre = coupa.suppliers.create(name="Acme Pre-existing", number="PRE-1")
+    with pytest.raises(ValidationError):  # without a fault, Coupa refuses the second one
+        coupa.suppliers.create(name="Acme Pre-existing", number="NEW-2")
+    fault_on_next_request(emu, "503")
+    with pytest.raises(WriteOutcomeUnknownError) as caught:
+        coupa.suppliers.create(name="Acme Pre-existing", number="NEW-2")
+    error = caught.value
+    assert error.found_id == pre["id"] and error.lookup_error is None
+    assert isinstance(error.write_error, ServerError) and error.__cause__ is error.write_error
+    assert error.mismatches == ["number: sent 'NEW-2', found 'PRE-1'"]
+    assert "a record with that natural key exists (id 1) but does not match what was sent" in str(error)
+    named = [d["number"] for d in emu.store.documents("Supplier").values() if d["name"] == "Acme Pre-existing"]
+    assert named == ["PRE-1"]
+
+
+def test_an_old_record_matching_every_value_sent_is_not_returned_either(coupa: Coupa, emu: Emulator) -> None:
+    emu.clock.advance(-3600)  # made an hour before the create below
+    old = coupa.suppliers.create(name="Acme Old", number="OLD-1")
+    emu.clock.advance(3600)
+    fault_on_next_request(emu, "503")
+    with pytest.raises(WriteOutcomeUnknownError) as caught:
+        coupa.suppliers.create(name="Acme Old", number="OLD-1")
+    assert caught.value.found_id == old["id"]
+    [why] = caught.value.mismatches
+    assert why.startswith(f"created-at {old['created-at']} is before this create was first sent")
+
+
+def test_a_supplier_saved_but_cut_off_is_still_returned(coupa: Coupa, emu: Emulator) -> None:
+    # The true positive: the POST went through, then the connection dropped mid-answer.
+    coupa.suppliers.create(name="Acme Other", number="OTHER-1")
+    fault_on_next_request(emu, "reset")
+    made = coupa.suppliers.create(name="Acme New", number="NEW-2", status="active", on_hold=False)
+    [stored] = [d for d in emu.store.documents("Supplier").values() if d["name"] == "Acme New"]
+    assert made["id"] == stored["id"] and made["number"] == "NEW-2"
+    assert emu.faults.snapshot()["counters"]["injected"]["reset"] == 1
+
+
+def _at_run(record: dict[str, Any]) -> dict[str, Any]:
+    """A ``created-at`` given as an offset from now becomes that moment, when the test runs (not
+    when it is collected, maybe minutes earlier)."""
+    return {k: (datetime.now(UTC) + v).isoformat(timespec="seconds") if isinstance(v, timedelta) else v
+            for k, v in record.items()}  # fmt: skip
+
+
+SUPPLIER_SENT = {"name": "Acme", "number": "N-7", "on_hold": True, "savings_pct": 12.5, "type": "ignored"}
+SUPPLIER_FOUND = {"id": 7, "name": "Acme", "number": "N-7", "on-hold": True, "savings-pct": "12.50", "type": None}
+INVOICE_SENT = {"invoice-number": "I-1", "supplier": {"id": 3}, "invoice-date": date(2026, 1, 15), "shipping-amount": 5}
+INVOICE_FOUND = {"id": 9, "invoice-number": "I-1", "supplier": {"id": 3, "name": "Acme"},
+                 "invoice-date": "2026-01-15T00:00:00-08:00", "shipping-amount": "5.00"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("resource", "sent", "found"),
+    [
+        # decimals as numbers, a boolean, a read-only field Coupa ignores, a fresh created-at
+        ("suppliers", SUPPLIER_SENT, {**SUPPLIER_FOUND, "created-at": timedelta()}),
+        ("suppliers", SUPPLIER_SENT, {**SUPPLIER_FOUND, "on-hold": "true", "created-at": -timedelta(minutes=4)}),
+        ("suppliers", SUPPLIER_SENT, {"id": 7, "name": "Acme"}),  # keys the record does not return are skipped
+        # a date sent for a datetime field: that datetime's date, in its own offset
+        ("invoices", INVOICE_SENT, INVOICE_FOUND),
+        ("invoices", {**INVOICE_SENT, "invoice-date": "2026-01-15T08:00:00Z"}, INVOICE_FOUND),
+    ],
+)
+def test_a_found_record_matching_what_was_sent_is_returned(resource: str, sent: dict[str, Any], found: Any) -> None:
+    script = ScriptedCoupa("503", lookup="found", records=[_at_run(found)])
+    with scripted_client(script) as coupa:
+        assert coupa.resource(resource).create(sent)["id"] == found["id"]
+    assert script.methods() == ["POST", "GET"]
+
+
+@pytest.mark.parametrize(
+    ("resource", "sent", "found", "why"),
+    [
+        ("suppliers", SUPPLIER_SENT, {**SUPPLIER_FOUND, "number": "N-8"}, "number: sent 'N-7', found 'N-8'"),
+        ("suppliers", {**SUPPLIER_SENT, "number": "007"}, {**SUPPLIER_FOUND, "number": "7"},
+         "number: sent '007', found '7'"),  # strings compare exactly, even when they look like numbers
+        ("suppliers", SUPPLIER_SENT, {**SUPPLIER_FOUND, "on-hold": False}, "on-hold: sent True, found False"),
+        ("suppliers", SUPPLIER_SENT, {**SUPPLIER_FOUND, "savings-pct": "12.40"},
+         "savings-pct: sent 12.5, found '12.40'"),
+        ("suppliers", SUPPLIER_SENT, {**SUPPLIER_FOUND, "savings-pct": None}, "savings-pct: sent 12.5, found None"),
+        ("suppliers", SUPPLIER_SENT, {**SUPPLIER_FOUND, "created-at": "2020-03-01T10:00:00-08:00"},
+         "created-at 2020-03-01T10:00:00-08:00 is before this create was first sent"),
+        ("suppliers", SUPPLIER_SENT, {**SUPPLIER_FOUND, "created-at": -timedelta(minutes=6)},
+         "is before this create was first sent"),
+        ("invoices", INVOICE_SENT, {**INVOICE_FOUND, "invoice-date": "2026-01-16T00:00:00-08:00"},
+         "invoice-date: sent 2026-01-15, found '2026-01-16T00:00:00-08:00'"),
+        ("invoices", INVOICE_SENT, {**INVOICE_FOUND, "shipping-amount": "5.01"},
+         "shipping-amount: sent 5, found '5.01'"),
+    ],
+)  # fmt: skip
+def test_a_found_record_that_differs_from_what_was_sent_is_refused(
+    resource: str, sent: dict[str, Any], found: Any, why: str
+) -> None:
+    script = ScriptedCoupa("503", lookup="found", records=[_at_run(found)])
+    with scripted_client(script) as coupa, pytest.raises(WriteOutcomeUnknownError) as caught:
+        coupa.resource(resource).create(sent)
+    error = caught.value
+    assert script.methods() == ["POST", "GET"]  # not sent again: a record holds the natural key
+    assert error.found_id == found["id"] and error.lookup_error is None
+    assert isinstance(error.write_error, ServerError) and error.__cause__ is error.write_error
+    assert any(why in m for m in error.mismatches), error.mismatches
+    assert "does not match what was sent" in str(error) and why in str(error)
+
+
+def test_the_matching_record_wins_over_an_older_one_with_the_same_key() -> None:
+    stale = {**SUPPLIER_FOUND, "id": 6, "number": "N-6"}
+    fresh = _at_run({**SUPPLIER_FOUND, "created-at": timedelta()})
+    script = ScriptedCoupa("timeout", lookup="found", records=[stale, fresh])
+    with scripted_client(script) as coupa:
+        assert coupa.suppliers.create(SUPPLIER_SENT)["id"] == 7
+
+
+async def test_the_async_client_refuses_a_record_that_is_not_its_own() -> None:
+    script = ScriptedCoupa("dropped", lookup="found", records=[{**SUPPLIER_FOUND, "number": "PRE-1"}])
+    async with async_scripted_client(script) as coupa:
+        with pytest.raises(WriteOutcomeUnknownError) as caught:
+            await coupa.suppliers.create(SUPPLIER_SENT)
+    assert isinstance(caught.value.write_error, CoupaConnectionError) and caught.value.found_id == 7

@@ -24,6 +24,7 @@ import pytest
 import redis
 import redis.asyncio
 
+from pycoupa.client import AsyncCoupa, Coupa
 from pycoupa.client.auth import CoupaOAuth, parse_token_response, scopes_for
 from pycoupa.client.errors import (
     ConfigurationError,
@@ -467,22 +468,20 @@ async def _authorization_code(http: httpx.AsyncClient, cid: str, scope: str) -> 
     return parse_qs(urlsplit(r.headers["location"]).query)["code"][0]
 
 
-async def test_refresh_token_grant_against_the_emulator(emu: Emulator, http: httpx.AsyncClient) -> None:
-    scopes = ["core.invoice.read", "offline_access"]
+async def _user_grant(emu: Emulator, http: httpx.AsyncClient, scopes: list[str]) -> tuple[str, str, str]:
+    """A client of the emulator and a refresh token a user granted it: (client_id, secret, refresh token)."""
     cid, secret = emu.create_oauth_client(scopes, redirect_uris=[REDIRECT])
     code = await _authorization_code(http, cid, " ".join(scopes))
-    grant = await http.post(
-        "/oauth2/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "client_id": cid,
-            "client_secret": secret,
-            "redirect_uri": REDIRECT,
-        },
-    )
+    form = {"grant_type": "authorization_code", "code": code, "client_id": cid, "client_secret": secret,
+            "redirect_uri": REDIRECT}  # fmt: skip
+    grant = await http.post("/oauth2/token", data=form)
     assert grant.status_code == 200, grant.text
-    refresh = grant.json()["refresh_token"]
+    return cid, secret, grant.json()["refresh_token"]
+
+
+async def test_refresh_token_grant_against_the_emulator(emu: Emulator, http: httpx.AsyncClient) -> None:
+    scopes = ["core.invoice.read", "offline_access"]
+    cid, secret, refresh = await _user_grant(emu, http, scopes)
     forms: list[dict[str, list[str]]] = []
 
     async def record(request: httpx.Request) -> None:
@@ -696,3 +695,51 @@ def test_expires_in_is_read_leniently(expires_in: Any, lifetime: float) -> None:
         httpx.Response(200, json=body), requested_scopes=READ, sent_at=1000.0, refresh_token=None
     )
     assert token.expires_at == 1000.0 + lifetime and token.scopes == ("core.invoice.read",)
+
+
+async def test_a_public_client_refreshes_without_a_secret(emu: Emulator, http: httpx.AsyncClient) -> None:
+    # A PKCE client holds a refresh token but no secret: the SDK must not demand one, nor send one.
+    scopes = ["core.invoice.read", "offline_access"]
+    cid, _, refresh = await _user_grant(emu, http, scopes)
+    forms: list[dict[str, list[str]]] = []
+
+    async def record(request: httpx.Request) -> None:
+        if request.url.path == "/oauth2/token":
+            forms.append(parse_qs(request.content.decode()))
+
+    auth = CoupaOAuth(BASE, cid, None, scopes, refresh_token=refresh)
+    assert "client_secret=None" in repr(auth)
+    async with api_client(emu, auth, event_hooks={"request": [record]}) as c:
+        assert (await c.get("/api/invoices")).status_code == 200
+    assert forms[0]["grant_type"] == ["refresh_token"] and "client_secret" not in forms[0]
+    with pytest.raises(ConfigurationError, match="only a public client with a refresh_token has none"):
+        CoupaOAuth(BASE, cid, None, scopes)  # no secret and no refresh token: nothing to mint with
+    client = AsyncCoupa(BASE, client_id=cid, refresh_token=refresh, scopes=scopes)  # the client agrees
+    await client.aclose()
+    with pytest.raises(ConfigurationError, match="a public client with a refresh_token needs no secret"):
+        AsyncCoupa(BASE, client_id=cid, scopes=scopes)
+
+
+def test_clients_given_no_store_share_the_process_token_only_with_the_same_secret() -> None:
+    mints: list[str] = []
+
+    def coupa(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth2/token":
+            form = parse_qs(request.content.decode())
+            if form["client_secret"] != ["right-secret-4711"]:
+                return httpx.Response(401, json={"error": "invalid_client"})
+            mints.append(form["client_id"][0])
+            return httpx.Response(200, json={"access_token": f"tok-{len(mints)}", "token_type": "bearer",
+                                             "expires_in": 3600})  # fmt: skip
+        return httpx.Response(200, json=[])
+
+    client_id = f"shared-{uuid.uuid4().hex}"
+    for _ in range(3):  # one client per job, one after another
+        with Coupa(BASE, client_id=client_id, client_secret="right-secret-4711", scopes=["core.invoice.read"],
+                   transport=httpx.MockTransport(coupa)) as job:  # fmt: skip
+            job.invoices.list(limit=1)
+    assert mints == [client_id]  # minted once for the three
+    impostor = Coupa(BASE, client_id=client_id, client_secret="wrong-secret-0815", scopes=["core.invoice.read"],
+                     transport=httpx.MockTransport(coupa))  # fmt: skip
+    with impostor, pytest.raises(OAuthError):  # a wrong secret never borrows the token the right one minted
+        impostor.invoices.list(limit=1)

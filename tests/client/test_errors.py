@@ -6,12 +6,14 @@ import base64
 import email.utils
 import pickle
 import time
+from collections.abc import Callable, Generator
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 
+from pycoupa.client import AsyncCoupa, Coupa
 from pycoupa.client.errors import (
     MASK,
     MAX_BODY_BYTES,
@@ -189,6 +191,96 @@ def test_missing_scopes_lists_every_alternative_and_ignores_host_names() -> None
     assert error.missing_scopes == ["core.invoice.create", "core.pay.virtual_cards.write"]
     silent = error_from_response(_response(403, render_errors_json(["Forbidden"], "error"), JSON))
     assert isinstance(silent, PermissionDeniedError) and silent.missing_scopes == []
+
+
+# Coupa's own 403 names no scope: the client fills missing_scopes from the catalog's scopes for the
+# operation it sent, less those of the token it sent.
+COUPA_403 = b'{"errors":{"error":["You are not authorized to access this resource"]}}'
+
+
+def _denying_coupa(granted: str | None, body: bytes = COUPA_403) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth2/token":
+            token: dict[str, Any] = {"access_token": "tok-abcdefgh", "token_type": "bearer", "expires_in": 3600}
+            if granted is not None:
+                token["scope"] = granted
+            return httpx.Response(200, json=token)
+        return httpx.Response(403, content=body, headers=JSON)
+
+    return httpx.MockTransport(answer)
+
+
+def _denied(granted: str | None, call: Callable[[Coupa], Any], **options: Any) -> PermissionDeniedError:
+    if "auth" not in options:
+        options.update(client_id="cid", client_secret="secret-123", scopes=["core.invoice.read"])
+    with (
+        Coupa(HOST, transport=_denying_coupa(granted), rate_limiter=None, **options) as coupa,
+        pytest.raises(PermissionDeniedError) as caught,
+    ):
+        call(coupa)
+    return caught.value
+
+
+def test_a_403_naming_no_scope_lists_the_scopes_the_operation_needs_that_the_token_lacks() -> None:
+    error = _denied("core.invoice.read", lambda coupa: coupa.invoices.void(3))
+    assert error.messages == ["You are not authorized to access this resource"]
+    assert error.operation == "PUT /invoices/{id}/void"
+    assert error.required_scopes == ["core.invoice.delete"] and error.granted_scopes == ["core.invoice.read"]
+    assert error.missing_scopes == ["core.invoice.delete"]
+    assert str(error) == (
+        f"403 Forbidden on PUT {HOST}/api/invoices/3/void: You are not authorized to access this resource "
+        "(PUT /invoices/{id}/void needs the scope core.invoice.delete, which the token was not granted)"
+    )
+    assert error.args == (str(error),)
+    assert pickle.loads(pickle.dumps(error)).missing_scopes == ["core.invoice.delete"]
+
+
+def test_an_operation_any_of_several_scopes_grants_lists_them_all() -> None:
+    # POST /invoices: a route Compass documents and R39 lacks; either scope grants it.
+    granted = "core.invoice.read core.supplier.read"
+    error = _denied(granted, lambda coupa: coupa.invoices.create({"invoice-number": "1"}))
+    assert error.operation == "POST /invoices"
+    assert error.missing_scopes == ["core.invoice.create", "core.invoice.write"]
+    needed = "POST /invoices needs one of the scopes core.invoice.create, core.invoice.write, which the token"
+    assert needed in str(error)
+
+
+def test_without_the_tokens_scopes_every_scope_of_the_operation_is_listed() -> None:
+    # A custom auth: the client does not know what the token holds.
+    class Bearer(httpx.Auth):
+        def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+            request.headers["Authorization"] = "Bearer tok-abcdefgh"
+            yield request
+
+    error = _denied(None, lambda coupa: coupa.invoices.list(limit=1), auth=Bearer())
+    assert error.granted_scopes is None and error.missing_scopes == ["core.invoice.read"]
+    assert str(error).endswith("(GET /invoices needs the scope core.invoice.read)")
+
+
+def test_a_token_that_holds_the_scope_is_not_told_it_lacks_it() -> None:
+    error = _denied("core.invoice.read core.invoice.delete", lambda coupa: coupa.invoices.void(3))
+    assert error.missing_scopes == [] and error.required_scopes == ["core.invoice.delete"]
+    assert "the token holds core.invoice.delete: the refusal is not about OAuth scopes" in str(error)
+
+
+def test_the_scopes_a_403_names_win_over_the_catalog() -> None:
+    body = render_errors_json(["Access denied: this action needs core.invoice.write"], "error")
+    transport = _denying_coupa("core.invoice.read", body)
+    with (
+        Coupa(HOST, client_id="cid", client_secret="secret-123", transport=transport, rate_limiter=None) as coupa,
+        pytest.raises(PermissionDeniedError) as caught,
+    ):
+        coupa.invoices.void(3)
+    assert caught.value.missing_scopes == ["core.invoice.write"] and "needs the scope" not in str(caught.value)
+    assert caught.value.operation == "PUT /invoices/{id}/void"
+
+
+async def test_the_async_client_fills_missing_scopes_too() -> None:
+    async with AsyncCoupa(HOST, client_id="cid", client_secret="secret-123", scopes=["core.invoice.read"],
+                          rate_limiter=None, transport=_denying_coupa("core.invoice.read")) as coupa:  # fmt: skip
+        with pytest.raises(PermissionDeniedError) as caught:
+            await coupa.suppliers.get(5)
+    assert caught.value.missing_scopes == ["core.supplier.read"] and caught.value.operation == "GET /suppliers/{id}"
 
 
 def test_html_503_from_the_edge() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import os
+import random
 import threading
 import time
 import uuid
@@ -20,7 +22,7 @@ from redis.retry import Retry
 
 from pycoupa.client import AsyncCoupa, Coupa
 from pycoupa.client.config import DEFAULT_BURST, DEFAULT_RPS
-from pycoupa.client.errors import ConfigurationError, RateBudgetExceededError
+from pycoupa.client.errors import ConfigurationError, RateBudgetExceededError, RateLimiterError
 from pycoupa.client.ratelimit import (
     DEFAULT_BLOCK,
     RECOVERY_EVERY,
@@ -49,17 +51,6 @@ class FakeClock:
         self.now += seconds
 
 
-@pytest.fixture(scope="module")
-def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"these tests need the Redis server at {REDIS_URL} (set PYCOUPA_TEST_REDIS_URL): {exc}")
-    yield client
-    client.close()
-
-
 @pytest.fixture
 def redis_key(redis_client: redis.Redis) -> Iterator[str]:
     key = f"pycoupa:test:ratelimit:{uuid.uuid4().hex}"
@@ -74,10 +65,11 @@ Factory = Callable[..., RateLimiter]
 def make(request: pytest.FixtureRequest, redis_client: redis.Redis, redis_key: str) -> Factory:
     """Builds either limiter on a shared fake clock, so one test checks both implementations."""
 
-    def build(clock: FakeClock, rps: float = 25.0, burst: int = 20) -> RateLimiter:
+    def build(clock: FakeClock, rps: float = 25.0, burst: int = 20, headroom: int | None = 0) -> RateLimiter:
+        # headroom 0 by default here: these tests check the bucket's arithmetic at its edge.
         if request.param == "local":
-            return LocalRateLimiter(rps, burst, clock=clock, sleep=clock.sleep)
-        return RedisRateLimiter(redis_client, redis_key, rps, burst, clock=clock, sleep=clock.sleep)
+            return LocalRateLimiter(rps, burst, headroom=headroom, clock=clock, sleep=clock.sleep)
+        return RedisRateLimiter(redis_client, redis_key, rps, burst, headroom=headroom, clock=clock, sleep=clock.sleep)
 
     return build
 
@@ -96,6 +88,44 @@ def test_burst_then_exact_spacing(make: Factory) -> None:
     for n, delay in enumerate(delays):  # the (n+1)th immediate call waits (n+1-burst)/rps
         assert delay == pytest.approx(max(0, n + 1 - 20) / 25, abs=1e-6)
     assert delays[-1] == pytest.approx((100 - 20) / 25)
+
+
+def test_default_headroom_keeps_a_tenth_of_the_burst_unused(make: Factory) -> None:
+    clock = FakeClock()
+    limiter = make(clock, headroom=None)  # Coupa's 25 req/s and burst 20, as by default
+    assert (limiter.burst, limiter.headroom) == (20, 2)
+    delays = [limiter.acquire_delay() for _ in range(100)]
+    assert delays[:18] == [0.0] * 18
+    assert delays[18] == pytest.approx(1 / 25)
+    assert delays[-1] == pytest.approx((100 - 18) / 25)  # the rate itself is Coupa's, not less
+    assert make(FakeClock(), burst=5, headroom=None).headroom == 0  # a tenth of 5, rounded down
+
+
+def _coupa_bucket_refusals(sends: list[float], latencies: list[float], rps: float, burst: int) -> int:
+    """How many requests a leaky bucket at the server (Coupa's: GCRA on arrival times) refuses."""
+    interval, tolerance, tat, refused = 1 / rps, (burst - 1) / rps, -math.inf, 0
+    for arrival in sorted(s + lat for s, lat in zip(sends, latencies, strict=True)):
+        if arrival < max(tat, arrival) - tolerance - 1e-9:
+            refused += 1
+            continue
+        tat = max(tat, arrival) + interval
+    return refused
+
+
+@pytest.mark.parametrize(("headroom", "expect_refusals"), [(0, True), (2, False)])
+def test_headroom_absorbs_jitter_that_bunches_requests_on_arrival(headroom: int, expect_refusals: bool) -> None:
+    # Requests leave exactly on the limiter's schedule and reach Coupa 100-130 ms later. A client that
+    # fills Coupa's bucket to the brim (headroom 0) is refused whenever a request travels faster than
+    # the first did; two slots in reserve (80 ms at 25/s) absorb 30 ms of jitter entirely.
+    rng = random.Random(7)
+    clock = FakeClock()
+    limiter = LocalRateLimiter(25, 20, headroom=headroom, clock=clock, sleep=clock.sleep)
+    sends = []
+    for _ in range(300):
+        limiter.acquire()
+        sends.append(clock.now)
+    latencies = [0.100 + rng.uniform(0, 0.030) for _ in sends]
+    assert (_coupa_bucket_refusals(sends, latencies, 25, 20) > 0) is expect_refusals
 
 
 def test_acquire_sleeps_and_100_calls_take_80_intervals(make: Factory) -> None:
@@ -207,28 +237,32 @@ def test_a_block_that_starts_while_sleeping_makes_the_caller_queue_again() -> No
 
 
 @pytest.mark.parametrize(
-    ("rps", "burst", "name"),
+    ("rps", "burst", "name", "headroom"),
     [
-        (0, 20, "rps"),
-        (-1.0, 20, "rps"),
-        (float("nan"), 20, "rps"),
-        (float("inf"), 20, "rps"),
-        ("25", 20, "rps"),
-        (True, 20, "rps"),
-        (25.0, 0, "burst"),
-        (25.0, 1.5, "burst"),
-        (25.0, 20.0, "burst"),
-        (25.0, True, "burst"),
+        (0, 20, "rps", None),
+        (-1.0, 20, "rps", None),
+        (float("nan"), 20, "rps", None),
+        (float("inf"), 20, "rps", None),
+        ("25", 20, "rps", None),
+        (True, 20, "rps", None),
+        (25.0, 0, "burst", None),
+        (25.0, 1.5, "burst", None),
+        (25.0, 20.0, "burst", None),
+        (25.0, True, "burst", None),
+        (25.0, 20, "headroom", -1),
+        (25.0, 20, "headroom", 20),
+        (25.0, 20, "headroom", 1.5),
+        (25.0, 20, "headroom", True),
     ],
 )
 def test_validation_names_the_argument(
-    rps: object, burst: object, name: str, redis_client: redis.Redis, redis_key: str
+    rps: object, burst: object, name: str, headroom: object, redis_client: redis.Redis, redis_key: str
 ) -> None:
     with pytest.raises(ValueError, match=name) as info:
-        LocalRateLimiter(rps, burst)  # type: ignore[arg-type]
+        LocalRateLimiter(rps, burst, headroom=headroom)  # type: ignore[arg-type]
     assert isinstance(info.value, ConfigurationError)
     with pytest.raises(ValueError, match=name):
-        RedisRateLimiter(redis_client, redis_key, rps, burst)  # type: ignore[arg-type]
+        RedisRateLimiter(redis_client, redis_key, rps, burst, headroom=headroom)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="key"):
         RedisRateLimiter(redis_client, "")
 
@@ -387,7 +421,8 @@ def test_sync_client_paces_through_redis_too(redis_client: redis.Redis, redis_ke
 
 def test_redis_limiter_defaults_match_the_local_limiter(redis_client: redis.Redis, redis_key: str) -> None:
     local, shared = LocalRateLimiter(), RedisRateLimiter(redis_client, redis_key)
-    assert (shared.rps, shared.burst) == (local.rps, local.burst) == (DEFAULT_RPS, DEFAULT_BURST) == (24.0, 18)
+    assert (shared.rps, shared.burst, shared.headroom) == (local.rps, local.burst, local.headroom)
+    assert (local.rps, local.burst, local.headroom) == (DEFAULT_RPS, DEFAULT_BURST, 2) == (25.0, 20, 2)  # Coupa's
     client = Coupa("https://acme.coupahost.com", client_id="cid", client_secret="secret-123")
     try:
         assert isinstance(client.settings.limiter, LocalRateLimiter)
@@ -455,8 +490,9 @@ def test_redis_outage_uses_the_fallback_or_raises() -> None:
     assert fallback.acquire_delay() > 0  # the reservations went to the fallback
     limiter.on_throttled(1.0)
     assert fallback.effective_rps() == pytest.approx(2.5)
-    with pytest.raises(redis.ConnectionError):
+    with pytest.raises(RateLimiterError) as caught:  # the SDK's error, Redis's as its cause
         RedisRateLimiter(dead, "pycoupa:test:dead", 5, 2).acquire_delay()
+    assert isinstance(caught.value.__cause__, redis.ConnectionError)
 
 
 # --------------------------------------------------------------------------------------------
@@ -486,3 +522,21 @@ def test_max_wait_counts_a_429_block_too(make: Factory) -> None:
         limiter.acquire_delay(1.0)
     assert refused.value.wait == pytest.approx(3.0)
     assert "max_rate_wait=1" in str(refused.value)
+
+
+def test_clients_given_no_limiter_share_one_per_instance_and_oauth_client() -> None:
+    def build(client_id: str, url: str = "https://acme.coupahost.com", **options: Any) -> Coupa:
+        return Coupa(url, client_id=client_id, client_secret="s", scopes=["core.invoice.read"], **options)
+
+    first, second = build("job"), build("job")
+    assert first.settings.limiter is second.settings.limiter  # one budget for short-lived clients alike
+    assert first.settings.limiter is not build("other").settings.limiter  # another OAuth client
+    assert first.settings.limiter is not build("job", "https://globex.coupahost.com").settings.limiter
+    assert first.settings.limiter is not build("job", rps=5).settings.limiter  # other settings, own bucket
+    own = LocalRateLimiter()
+    assert build("job", rate_limiter=own).settings.limiter is own
+    # The shared bucket really is shared: the second client's first call waits behind the first's burst.
+    limiter = first.settings.limiter
+    assert limiter is not None
+    delays = [limiter.acquire_delay() for _ in range(18)]
+    assert delays == [0.0] * 18 and second.settings.limiter.acquire_delay() > 0  # type: ignore[union-attr]

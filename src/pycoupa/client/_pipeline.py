@@ -18,14 +18,19 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 import httpx
+from redis.exceptions import RedisError
 
 from pycoupa.client.errors import (
     CoupaConnectionError,
+    CoupaError,
     CoupaTimeoutError,
     CoupaTransportError,
     OAuthError,
     RateLimitedError,
+    RateLimiterError,
+    TokenStoreError,
     error_from_response,
+    redact,
     redact_url,
 )
 from pycoupa.client.ratelimit import RateLimiter
@@ -86,6 +91,47 @@ def _retrying(request: httpx.Request, attempt: int, reason: str, delay: float) -
 
 Flow = Generator[Effect, Any, T]
 
+# What ``client.send`` may raise that the flows handle or that must reach the caller as the SDK's:
+# httpx's transport and decoding errors (``send_flow`` wraps them), the SDK's own (OAuthError,
+# TokenStoreError and TokenLockTimeout from the auth flow's token store), and Redis's own from a
+# token store that does not wrap them (a custom one).
+_SEND_ERRORS = (httpx.TransportError, httpx.DecodingError, CoupaError, RedisError)
+
+
+def _send_failure(exc: Exception) -> BaseException:
+    """What a failed ``client.send`` throws into the flow."""
+    if isinstance(exc, RedisError):  # only the auth flow's token store talks to Redis during a send
+        wrapped = TokenStoreError(redact(f"token store: Redis failed: {type(exc).__name__}: {_one_line(exc)}"))
+        wrapped.__cause__ = exc
+        return wrapped
+    return exc
+
+
+def _limiter_failure(effect: Throttle, exc: Exception) -> BaseException | None:
+    """What a failed rate-limiter call throws into the flow (None: nothing).
+
+    Redis's own error (from a limiter that does not wrap it) becomes ``RateLimiterError``. A failure
+    to *report* an answer (a success, a 429) throws nothing: the request's outcome is known and must
+    reach the caller (a create that succeeded must not look failed, or it would be sent again);
+    missing one report costs the shared budget a little accuracy, and the next reservation, which
+    needs the limiter, fails if it is still down.
+    """
+    if isinstance(exc, RedisError):
+        wrapped = RateLimiterError(
+            redact(f"rate limiter {effect.limiter!r}: Redis failed: {type(exc).__name__}: {_one_line(exc)}")
+        )
+        wrapped.__cause__ = exc
+        exc = wrapped
+    if effect.step != "acquire" and isinstance(exc, RateLimiterError):
+        what = "success" if effect.step == "success" else "429"
+        log.warning("the rate limiter could not record a %s (%s); the request's answer stands", what, exc)
+        return None
+    return exc
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or "no detail"
+
 
 def run_sync(flow: Flow[T], client: httpx.Client) -> T:
     value: Any = None
@@ -104,12 +150,12 @@ def run_sync(flow: Flow[T], client: httpx.Client) -> T:
             try:
                 value = effect.call()
             except Exception as exc:  # RateBudgetExceededError, a Redis outage without fallback...
-                error = exc
+                error = _limiter_failure(effect, exc)
             continue
         try:
             value = client.send(effect.request)
-        except (httpx.TransportError, OAuthError) as exc:
-            error = exc
+        except _SEND_ERRORS as exc:
+            error = _send_failure(exc)
 
 
 async def run_async(flow: Flow[T], client: httpx.AsyncClient) -> T:
@@ -129,12 +175,12 @@ async def run_async(flow: Flow[T], client: httpx.AsyncClient) -> T:
             try:
                 value = await effect.acall()
             except Exception as exc:
-                error = exc
+                error = _limiter_failure(effect, exc)
             continue
         try:
             value = await client.send(effect.request)
-        except (httpx.TransportError, OAuthError) as exc:
-            error = exc
+        except _SEND_ERRORS as exc:
+            error = _send_failure(exc)
 
 
 def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> CoupaTransportError:
@@ -183,6 +229,11 @@ def send_flow(
             _retrying(request, attempt, decision.reason, decision.delay)
             yield Sleep(decision.delay)
             continue
+        except httpx.DecodingError as exc:
+            # An answer came, but its body does not match its Content-Encoding: no usable answer, and
+            # its status is unknown. Not retried (a write may have been applied, and a server that
+            # mislabels its encoding does it again); a create's lookup by natural key still applies.
+            raise CoupaTransportError(exc, request, request_sent=True) from exc
         if response.status_code < 400:
             if limiter is not None:
                 yield Throttle(limiter, "success")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
@@ -10,7 +10,7 @@ import httpx
 
 from pycoupa.client._base import CoreClient, Namespace, ParentId, astream_xml_collections
 from pycoupa.client._pipeline import Flow, run_async
-from pycoupa.client.config import ClientOptions, build_settings
+from pycoupa.client.config import ClientOptions, build_settings, check_transport
 from pycoupa.client.resources import AsyncResource, ResourceFlows
 
 
@@ -51,10 +51,11 @@ class AsyncCoupa(CoreClient):
         *,
         client_id: str | None = None,
         client_secret: str | None = None,
-        scopes: Sequence[str] = (),
+        scopes: Iterable[str] = (),
         transport: httpx.AsyncBaseTransport | None = None,
         **options: Any,
     ) -> None:
+        check_transport(transport, httpx.AsyncBaseTransport, "AsyncCoupa")
         opts = ClientOptions.from_kwargs(instance_url, client_id, client_secret, scopes, options)
         super().__init__(build_settings(opts))
         self.options = opts
@@ -71,6 +72,10 @@ class AsyncCoupa(CoreClient):
 
     async def _run(self, flow: Flow[Any]) -> Any:
         return await run_async(flow, self._http)
+
+    async def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
+        """``Coupa.request``, awaited."""
+        return await self._run(self.raw_request_flow(method, path, params, json))
 
     def resource(self, name: str, parent_id: ParentId | None = None) -> AsyncResource:
         return AsyncResource(self, ResourceFlows(self, self.catalog_resource(name), parent_id))

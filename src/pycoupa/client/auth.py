@@ -19,8 +19,11 @@ transport (an ASGI emulator, a mock, a proxy...).
 from __future__ import annotations
 
 import difflib
+import hashlib
+import hmac
 import logging
 import math
+import secrets
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Sequence
 from contextlib import AsyncExitStack, ExitStack
@@ -33,11 +36,23 @@ from pycoupa.catalog.corrections import documented_operations
 from pycoupa.catalog.model import Operation, OpKind, load_catalog
 from pycoupa.client._base import check_instance_url
 from pycoupa.client.errors import ConfigurationError, OAuthError, Secret, oauth_error_from_response, redact_url
-from pycoupa.client.token_store import DEFAULT_LOCK_TIMEOUT, MemoryTokenStore, Token, TokenStore, token_key
+from pycoupa.client.token_store import (
+    DEFAULT_LOCK_TIMEOUT,
+    TOKEN_SCOPES_EXTENSION,
+    MemoryTokenStore,
+    Token,
+    TokenStore,
+    token_key,
+)
 
 __all__ = ["DEFAULT_EXPIRES_IN", "CoupaOAuth", "parse_token_response", "scopes_for"]
 
 log = logging.getLogger(__name__)
+
+# The token store of every CoupaOAuth given none (see the class docstring), and the key that makes
+# its entries' secret digests meaningless outside this process.
+PROCESS_TOKENS = MemoryTokenStore()
+_PROCESS_KEY = secrets.token_bytes(32)
 
 DEFAULT_EXPIRES_IN = 86399  # Coupa's token lifetime (coupa-api.md section 1), used when expires_in is absent
 
@@ -136,9 +151,11 @@ class CoupaOAuth(httpx.Auth):
     ``CoupaOAuth("https://acme.coupahost.com", client_id, client_secret, scopes=[...])`` uses the
     client-credentials grant; with ``refresh_token=...`` (from an authorization-code grant with
     ``offline_access``) it uses ``grant_type=refresh_token`` and keeps a rotated refresh token.
-    ``store`` shares tokens between instances and processes (default: a private
-    :class:`MemoryTokenStore`); ``store_key`` overrides the key, which otherwise names
-    (instance, client_id, scopes) and, for refresh tokens, the initial refresh token.
+    ``store`` shares tokens between instances and processes (default: one :class:`MemoryTokenStore`
+    for the whole process, so short-lived clients with the same credentials reuse a token rather
+    than minting one each); ``store_key`` overrides the key, which otherwise names (instance,
+    client_id, scopes) and, for refresh tokens, the initial refresh token. A public client (PKCE)
+    has no secret: give ``client_secret=None`` with a ``refresh_token``.
     ``clock`` returns epoch seconds (inject one in tests).
     """
 
@@ -149,7 +166,7 @@ class CoupaOAuth(httpx.Auth):
         self,
         instance_url: str,
         client_id: str,
-        client_secret: str | Secret,
+        client_secret: str | Secret | None,
         scopes: Sequence[str] = (),
         *,
         refresh_token: str | Secret | None = None,
@@ -165,14 +182,17 @@ class CoupaOAuth(httpx.Auth):
             raise ConfigurationError("client_id must be a non-empty string")
         self.client_id = client_id
         secret = _secret(client_secret, "client_secret")
-        if not secret:
-            raise ConfigurationError("client_secret must be a non-empty string")
-        self._client_secret: Secret = secret
-        self.scopes: tuple[str, ...] = _check_scopes(scopes)
         self._refresh_token = _secret(refresh_token, "refresh_token")
+        if not secret and self._refresh_token is None:
+            raise ConfigurationError(
+                "client_secret must be a non-empty string (only a public client with a refresh_token has none)"
+            )
+        # None: a public client (authorization code with PKCE), which refreshes without a secret.
+        self._client_secret: Secret | None = secret or None
+        self.scopes: tuple[str, ...] = _check_scopes(scopes)
         if store is not None and not isinstance(store, TokenStore):
             raise ConfigurationError(f"store must implement TokenStore, got {type(store).__name__}")
-        self.store: TokenStore = store if store is not None else MemoryTokenStore()
+        self.store: TokenStore = store if store is not None else PROCESS_TOKENS
         if isinstance(refresh_margin, bool) or not isinstance(refresh_margin, int | float) or refresh_margin < 0:
             raise ConfigurationError(f"refresh_margin must be a number of seconds >= 0, got {refresh_margin!r}")
         self.refresh_margin = float(refresh_margin)
@@ -186,6 +206,13 @@ class CoupaOAuth(httpx.Auth):
         # Tokens from a refresh token belong to whoever granted it: do not share them with other
         # grants of the same client and scopes.
         subject = f"refresh:{self._refresh_token.get()}" if self._refresh_token is not None else None
+        if store is None:
+            # In the process-wide store a client with a wrong secret must not borrow the token that a
+            # client with the right one minted: the key carries a digest of the secret, keyed with a
+            # random per-process key, so it means nothing outside this process.
+            material = secret.get() if secret else ""
+            digest = hmac.new(_PROCESS_KEY, material.encode(), hashlib.sha256).hexdigest()[:32]
+            subject = f"{subject or ''}|secret:{digest}"
         self.store_key = store_key or token_key(self.instance_url, client_id, self.scopes, subject)
 
     def __repr__(self) -> str:
@@ -254,7 +281,9 @@ class CoupaOAuth(httpx.Auth):
         return token
 
     def _token_request(self, request: httpx.Request, refresh: Secret | None) -> httpx.Request:
-        form = {"client_id": self.client_id, "client_secret": self._client_secret.get()}
+        form = {"client_id": self.client_id}
+        if self._client_secret is not None:
+            form["client_secret"] = self._client_secret.get()
         if refresh is not None:
             form = {"grant_type": "refresh_token", "refresh_token": refresh.get(), **form}
         else:
@@ -327,6 +356,8 @@ class CoupaOAuth(httpx.Auth):
 
 def _authorize(request: httpx.Request, token: Token) -> None:
     request.headers["Authorization"] = f"Bearer {token.access_token.get()}"
+    # What a 403 is checked against; None when unknown (no scope asked for, none in the answer).
+    request.extensions[TOKEN_SCOPES_EXTENSION] = token.scopes or None
 
 
 def _secret(value: str | Secret | None, name: str) -> Secret | None:
@@ -371,6 +402,15 @@ def scopes_for(actions: Iterable[str]) -> list[str]:
     one grants it); the result keeps first-seen order without duplicates. Unknown resources or
     verbs raise :class:`ConfigurationError` with close matches.
     """
+    if isinstance(actions, str):
+        raise ConfigurationError(
+            f"scopes_for takes a list of calls, not one string: pass a list, scopes_for([{actions!r}])"
+        )
+    if not isinstance(actions, Iterable):
+        raise ConfigurationError(
+            f"scopes_for takes a list of '<resource>.<verb>' calls such as ['invoices.list'], "
+            f"got {type(actions).__name__}"
+        )
     catalog = load_catalog()
     out: list[str] = []
     for action in actions:

@@ -5,7 +5,8 @@
     CoupaError                         base of everything below
     ├── CoupaAPIError                  Coupa (or something in front of it) answered with an HTTP error
     │   ├── AuthenticationError        401: token missing, expired or garbled
-    │   ├── PermissionDeniedError      403: valid token without the scope (``missing_scopes``)
+    │   ├── PermissionDeniedError      403: valid token without the scope (``missing_scopes``: those
+    │   │                              Coupa's message names, else those the operation needs)
     │   ├── NotFoundError              404
     │   ├── ValidationError            400 and 422: Coupa refused the data (``messages``)
     │   ├── ConflictError              409
@@ -13,17 +14,27 @@
     │   └── ServerError                5xx (``html`` when the body is a proxy/edge HTML page)
     ├── RateBudgetExceededError        not sent: the client's own rate budget would hold it past
     │                                  ``max_rate_wait`` (``retry_after``)
-    ├── CoupaTransportError            no HTTP answer at all (wraps ``httpx.TransportError``)
+    ├── CoupaTransportError            no usable HTTP answer: none at all (wraps ``httpx.TransportError``),
+    │   │                              or a body that does not match its Content-Encoding
+    │   │                              (``httpx.DecodingError``, never retried: the status is unknown)
     │   ├── CoupaTimeoutError
     │   └── CoupaConnectionError       refused, reset, or dropped mid-body
+    ├── TokenStoreError                the token store failed (Redis unreachable or refusing, a token file
+    │   │                              that cannot be read or written): the request was not sent
+    │   └── TokenLockTimeout           the store's mint lock was not free within ``lock_timeout`` (also a
+    │                                  ``TimeoutError``; importable from ``token_store`` as before)
+    ├── RateLimiterError               the shared rate limiter failed (``RedisRateLimiter`` without a
+    │                                  ``fallback``, Redis unreachable): the request was not sent
     ├── OAuthError                     the token endpoint said no (RFC 6749 ``error`` code)
     │   ├── InvalidClientError         invalid_client
     │   ├── InvalidGrantError          invalid_grant
     │   ├── InvalidScopeError          invalid_scope
     │   ├── UnauthorizedClientError    unauthorized_client
     │   └── UnsupportedGrantTypeError  unsupported_grant_type
-    ├── WriteOutcomeUnknownError       a create's answer was lost and the natural-key lookup failed too:
-    │                                  it may or may not exist (``write_error``, ``lookup_error``)
+    ├── WriteOutcomeUnknownError       a create's answer was lost and the natural-key lookup could not tell
+    │                                  whether it was saved: the lookup failed too, or found only a record
+    │                                  that does not match what was sent (``write_error``,
+    │                                  ``lookup_error``, ``found_id``, ``mismatches``)
     ├── ResponseDecodeError            a success whose body cannot be read: malformed JSON or XML, or a
     │                                  record its typed model refuses (``record_id``, ``problems``)
     └── ConfigurationError             bad SDK arguments, raised before any request (also a ValueError)
@@ -33,7 +44,10 @@
 
 ``error_from_response`` maps any non-2xx API response to its class (an unknown 4xx gives the plain
 ``CoupaAPIError``), ``oauth_error_from_response`` does the same for the token endpoint and
-``transport_error_from_httpx`` wraps httpx's transport exceptions.
+``transport_error_from_httpx`` wraps httpx's transport exceptions. What the client's own machinery
+raises reaches the caller inside this tree too: httpx's decoding errors, Redis errors from the token
+store and the rate limiter, file errors from the token file. The wrapped exception is kept as the
+``__cause__``; the message names the store, limiter or request, never a token or a password.
 
 Every ``CoupaAPIError`` carries ``status``, ``headers``, ``body`` (at most 64 KiB), ``messages``
 (Coupa's own, parsed from its XML or JSON ``errors`` envelope), ``retry_after``, ``request_id``,
@@ -94,9 +108,12 @@ __all__ = [
     "QueryError",
     "RateBudgetExceededError",
     "RateLimitedError",
+    "RateLimiterError",
     "ResponseDecodeError",
     "Secret",
     "ServerError",
+    "TokenLockTimeout",
+    "TokenStoreError",
     "UnauthorizedClientError",
     "UnsupportedGrantTypeError",
     "ValidationError",
@@ -544,19 +561,59 @@ class QueryError(ConfigurationError):
 
 class WriteOutcomeUnknownError(CoupaError):
     """A create whose answer was lost (timeout, dropped connection, 5xx), and the natural-key lookup
-    meant to tell whether it was saved failed as well: the record may or may not exist.
+    meant to tell whether it was saved could not tell: the record may or may not exist.
 
-    ``write_error`` is the create's own failure (also the ``__cause__``), ``lookup_error`` the
-    lookup's. Look the record up later before creating it again.
+    Either the lookup failed as well (``lookup_error``), or it found a record with the same natural
+    key that does not match what was sent (``found_id``; ``mismatches`` says how it differs: a value
+    the body sent, or a ``created-at`` from before the create was sent). Such a record most likely
+    existed before, and is not passed off as the one created. ``write_error`` is the create's own
+    failure (also the ``__cause__``). Look the record up later before creating it again.
     """
 
-    def __init__(self, write_error: CoupaError, lookup_error: CoupaError) -> None:
-        super().__init__(
-            f"the create's outcome is unknown: it failed with ({write_error}) and the lookup meant to find "
-            f"whether it was saved failed with ({lookup_error}); check before creating it again"
-        )
+    def __init__(
+        self,
+        write_error: CoupaError,
+        lookup_error: CoupaError | None = None,
+        *,
+        found_id: Any = None,
+        mismatches: Iterable[str] = (),
+    ) -> None:
         self.write_error = write_error
         self.lookup_error = lookup_error
+        self.found_id = found_id
+        self.mismatches = [redact(m) for m in mismatches]
+        if lookup_error is not None or not self.mismatches:
+            why = f"the lookup meant to find whether it was saved failed with ({lookup_error})"
+        else:
+            which = f" (id {found_id})" if found_id is not None else ""
+            why = (
+                f"a record with that natural key exists{which} but does not match what was sent "
+                f"({'; '.join(self.mismatches)}), so it is not reported as the one created"
+            )
+        advice = "check before creating it again"
+        super().__init__(f"the create's outcome is unknown: it failed with ({write_error}) and {why}; {advice}")
+
+
+class TokenStoreError(CoupaError):
+    """The token store failed: Redis unreachable or refusing (``RedisTokenStore``), a token file that
+    cannot be read or written (``FileTokenStore``). The request was not sent, so any method may be
+    retried. The store's own exception is the ``__cause__``; the message names the store and what it
+    was doing, never a token or a password.
+    """
+
+
+class TokenLockTimeout(TokenStoreError, TimeoutError):
+    """A store's mint lock could not be taken in time (another minter is stuck or very slow).
+
+    Also a ``TimeoutError``, as it always was, and importable from ``pycoupa.client.token_store``.
+    """
+
+
+class RateLimiterError(CoupaError):
+    """The shared rate limiter failed: ``RedisRateLimiter`` without a ``fallback`` could not reach
+    Redis (give it a ``fallback`` to degrade to a local budget instead). The request was not sent.
+    Redis's own exception is the ``__cause__``.
+    """
 
 
 class ResponseDecodeError(CoupaError, WireDecodeError):
@@ -652,12 +709,50 @@ class PermissionDeniedError(CoupaAPIError):
 
     ``missing_scopes`` lists the scopes the message names (``core.invoice.read``…), in order. When
     the message offers alternatives ("needs core.invoice.create or core.invoice.write"), any one of
-    them is enough. Empty when the message names none (Coupa's own 403 body is undocumented).
+    them is enough.
+
+    Coupa's own 403 body is undocumented and usually names no scope ("You are not authorized to
+    access this resource"). Then the client fills the list from the catalog (:meth:`add_operation`):
+    ``operation`` is the operation that was sent (``PUT /invoices/{id}/void``), ``required_scopes``
+    the scopes that grant it (any one suffices), ``granted_scopes`` those of the token that was
+    sent when the client minted it (None when it cannot know: a custom ``auth``), and
+    ``missing_scopes`` the required ones the token was not granted. When the token holds one of
+    them already, ``missing_scopes`` stays empty: the refusal is about something else than scopes.
     """
 
     def __init__(self, message: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.missing_scopes = _scopes_named(self.messages or [self.body.decode("utf-8", "replace")])
+        self.operation: str | None = None
+        self.required_scopes: list[str] = []
+        self.granted_scopes: list[str] | None = None
+
+    def add_operation(self, operation: str, required: Iterable[str], granted: Iterable[str] | None = None) -> None:
+        """Say which operation was refused and the scopes it needs; when the message named no scope,
+        ``missing_scopes`` becomes the required scopes the token was not granted (all of them when
+        ``granted`` is None: unknown), and the message says so."""
+        self.operation = operation
+        self.required_scopes = list(dict.fromkeys(required))
+        self.granted_scopes = None if granted is None else list(dict.fromkeys(granted))
+        if self.missing_scopes or not self.required_scopes:
+            return  # Coupa's message named the scopes: it knows best
+        needed = ", ".join(self.required_scopes)
+        alternatives = "one of the scopes" if len(self.required_scopes) > 1 else "the scope"
+        if self.granted_scopes is None:
+            self.missing_scopes = list(self.required_scopes)
+            note = f"{operation} needs {alternatives} {needed}"
+        else:
+            held = [s for s in self.required_scopes if s in self.granted_scopes]
+            if held:
+                note = (
+                    f"{operation} needs {alternatives} {needed}, and the token holds {', '.join(held)}: "
+                    "the refusal is not about OAuth scopes (the integration user's permissions, say)"
+                )
+            else:
+                self.missing_scopes = list(self.required_scopes)
+                note = f"{operation} needs {alternatives} {needed}, which the token was not granted"
+        self.message = redact(f"{self.message} ({note})")
+        self.args = (self.message,)
 
 
 class NotFoundError(CoupaAPIError):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pycoupa.client.errors import ConfigurationError
+from pycoupa.client.errors import ConfigurationError, QueryError
 
 MODES = ("keyset", "offset")
 
@@ -44,8 +44,11 @@ class Pager:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ConfigurationError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        if not 1 <= self.page_size <= 50:
-            raise ConfigurationError(f"page_size must be 1..50 (Coupa's page ceiling), got {self.page_size}")
+        size: object = self.page_size
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 50:
+            raise QueryError(
+                f"page_size must be an int from 1 to 50 (Coupa's page ceiling), got {type(size).__name__} {size!r}"
+            )
         if self.mode == "keyset":
             reserved = {"order_by", "order-by", "dir", "offset"}
             clash = sorted({k for k, _ in self.base if k in reserved})

@@ -112,6 +112,15 @@ def conditions_from_kwargs(definition: str, filters: Mapping[str, Any]) -> list[
 
 
 _INTEGER = re.compile(r"^-?[0-9]+$")
+_LEGACY_CUSTOM_FIELD = re.compile(r"^custom-field-[0-9]+$")
+_SAVED_FILTER = re.compile(r"^[A-Za-z0-9_.-]{1,200}$")
+
+
+def saved_filter(value: object) -> str:
+    """``filter=`` names a filter saved in Coupa's setup (an "API filter"), sent as ``filter=<name>``."""
+    if not isinstance(value, str) or not _SAVED_FILTER.match(value):
+        raise QueryError(f"filter= names an API filter saved in Coupa (letters, digits, '_', '-', '.'), got {value!r}")
+    return value
 
 
 def _check_value(kind: str | None, value: str, key: str) -> None:
@@ -150,6 +159,8 @@ def _check_path(definition: str, path: tuple[str, ...], key: str) -> str | None:
             return "integer"  # foreign-key shorthand (supplier_id)
         if field is None and seg == "custom-fields" and not last:
             return None
+        if field is None and last and _LEGACY_CUSTOM_FIELD.match(seg):
+            return None  # custom_field_8: an instance's own top-level custom field, unknown to the catalog
         if field is None:
             if last and n > 0 and (op in _OPERATOR_HABITS or _suggest(op, OPERATORS)):
                 raise _unknown_operator(key, op)  # supplier__gte: an operator was meant, not a field

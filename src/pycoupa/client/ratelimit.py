@@ -1,14 +1,19 @@
 """Client-side throttle matching Coupa's leaky bucket (25 req/s, burst 20), in-process or shared via Redis.
 
-Both limiters default to just under it, ``DEFAULT_RPS`` 24 req/s and ``DEFAULT_BURST`` 18: sending
-exactly at the limit lets network jitter bunch requests into 429s, and each 429 halves the rate.
+Both limiters default to Coupa's figures, ``DEFAULT_RPS`` 25 req/s and ``DEFAULT_BURST`` 20, and keep
+``headroom`` of the burst unused (by default a tenth: 2 of 20). Requests leave evenly spaced, but
+CPU and network jitter can bunch them on arrival, and Coupa's bucket counts arrivals: a client that
+filled the bucket exactly would turn every bunch into a 429, and each 429 halves the rate. With
+the same rate as Coupa's drain, the bucket settles ``headroom`` slots below full and stays there,
+so a bunch of up to that many requests still fits.
 
 Both limiters run the same GCRA (generic cell rate algorithm, the "virtual scheduling" form of a
-leaky bucket). State is one *theoretical arrival time* ``tat``; with ``T = 1/rate`` and a
-tolerance ``tau = (burst - 1) * T`` a request arriving at ``now`` may be sent at
-``max(now, tat - tau)``, and every reservation pushes ``tat`` to ``max(tat, now) + T``. From idle,
-``burst`` requests go at once and the rest are spaced exactly ``T`` apart, however many callers ask
-concurrently: the 21st immediate call at 25 req/s waits 0.04 s, and 100 calls span (100-20)/25 s.
+leaky bucket). State is one *theoretical arrival time* ``tat``; with ``T = 1/rate``, the slots the
+client uses ``n = burst - headroom`` and a tolerance ``tau = (n - 1) * T``, a request arriving at
+``now`` may be sent at ``max(now, tat - tau)``, and every reservation pushes ``tat`` to
+``max(tat, now) + T``. From idle, ``n`` requests go at once and the rest are spaced exactly ``T``
+apart, however many callers ask concurrently: at the defaults the 19th immediate call waits 0.04 s,
+and 100 calls span (100-18)/25 s.
 
 ``acquire_delay()`` only *reserves*: it returns how long the caller must wait and never sleeps, so
 it suits any scheduler; ``acquire()`` (threads) and ``aacquire()`` (asyncio) reserve and sleep.
@@ -28,7 +33,7 @@ throttled callers do not all stampede when it lifts. ``on_success`` recovers slo
 Redis hash and updates them in Lua scripts, atomically, timed by the Redis server's clock
 (``TIME``), so processes on different machines share one budget and one adaptation without
 trusting their own clocks. Key it per Coupa instance with :func:`instance_key`. Every process on a
-key should use the same ``rps``/``burst``; each call computes with the caller's own settings.
+key should use the same ``rps``/``burst``/``headroom``; each call computes with the caller's own settings.
 """
 
 from __future__ import annotations
@@ -45,11 +50,12 @@ import httpx
 import redis
 from redis.commands.core import Script
 
-from pycoupa.client.errors import ConfigurationError, RateBudgetExceededError
+from pycoupa.client.errors import ConfigurationError, RateBudgetExceededError, RateLimiterError, redact
 
 __all__ = [
     "DEFAULT_BLOCK",
     "DEFAULT_BURST",
+    "DEFAULT_HEADROOM_SHARE",
     "DEFAULT_RPS",
     "MIN_RPS",
     "RECOVERY_EVERY",
@@ -58,15 +64,18 @@ __all__ = [
     "LocalRateLimiter",
     "RateLimiter",
     "RedisRateLimiter",
+    "forget_process_limiters",
     "instance_key",
+    "process_limiter",
 ]
 
 log = logging.getLogger(__name__)
 
-# Just under Coupa's 25 req/s and burst 20, for the reason in the module docstring. Every limiter on a
-# shared Redis key should use the same figures, so both classes default to these.
-DEFAULT_RPS = 24.0
-DEFAULT_BURST = 18
+# Coupa's documented 25 req/s and burst 20. Every limiter on a shared Redis key should use the same
+# figures, so both classes default to these.
+DEFAULT_RPS = 25.0
+DEFAULT_BURST = 20
+DEFAULT_HEADROOM_SHARE = 0.1  # of the burst left unused when no headroom is given (module docstring)
 THROTTLE_FACTOR = 0.5  # effective rate multiplier on a fresh 429
 MIN_RPS = 1.0  # the rate never adapts below this (unless configured lower)
 RECOVERY_EVERY = 50  # successes per recovery step
@@ -76,12 +85,26 @@ _MAX_BLOCK = 3600.0  # a Retry-After beyond an hour is a broken header, not a pl
 _EPSILON = 1e-9  # float rounding in tat arithmetic; a nanosecond "wait" means "now"
 
 
-def _validate(rps: object, burst: object) -> tuple[float, int]:
+def _validate(rps: object, burst: object, headroom: object) -> tuple[float, int, int]:
+    """``(rps, burst, headroom)`` checked; ``headroom=None`` becomes a tenth of the burst."""
     if isinstance(rps, bool) or not isinstance(rps, int | float) or not math.isfinite(rps) or rps <= 0:
         raise ConfigurationError(f"rps must be a number of requests per second > 0, got {rps!r}")
     if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
         raise ConfigurationError(f"burst must be an integer >= 1, got {burst!r}")
-    return float(rps), burst
+    if headroom is None:
+        headroom = int(burst * DEFAULT_HEADROOM_SHARE)
+    if isinstance(headroom, bool) or not isinstance(headroom, int) or not 0 <= headroom < burst:
+        raise ConfigurationError(f"headroom must be an integer from 0 to burst - 1 ({burst - 1}), got {headroom!r}")
+    return float(rps), burst, headroom
+
+
+def _limiter_error(key: str, exc: redis.RedisError) -> RateLimiterError:
+    """Redis failed and there is no fallback: the SDK's error (chain it to ``exc``). Redis names a
+    host or a refusal, never a password; the text is redacted all the same (a URL password)."""
+    detail = " ".join(str(exc).split())[:300] or "no detail"
+    return RateLimiterError(
+        redact(f"rate limiter {key}: Redis failed and no fallback is set: {type(exc).__name__}: {detail}")
+    )
 
 
 def _block_seconds(retry_after: float | None) -> float:
@@ -114,6 +137,12 @@ class RateLimiter(abc.ABC):
 
     rps: float
     burst: int
+    headroom: int
+
+    @property
+    def _slots(self) -> int:
+        """The part of the burst this client fills (the rest absorbs jitter)."""
+        return self.burst - self.headroom
 
     def __init__(self, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self._sleep = sleep
@@ -196,11 +225,12 @@ class LocalRateLimiter(RateLimiter):
         rps: float = DEFAULT_RPS,
         burst: int = DEFAULT_BURST,
         *,
+        headroom: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(sleep=sleep)
-        self.rps, self.burst = _validate(rps, burst)
+        self.rps, self.burst, self.headroom = _validate(rps, burst, headroom)
         self._clock = clock
         self._lock = threading.Lock()
         self._rate = self.rps
@@ -209,14 +239,17 @@ class LocalRateLimiter(RateLimiter):
         self._successes = 0
 
     def __repr__(self) -> str:
-        return f"LocalRateLimiter(rps={self.rps:g}, burst={self.burst}, effective_rps={self._rate:g})"
+        return (
+            f"LocalRateLimiter(rps={self.rps:g}, burst={self.burst}, headroom={self.headroom}, "
+            f"effective_rps={self._rate:g})"
+        )
 
     def acquire_delay(self, max_wait: float | None = None) -> float:
         with self._lock:
             now = self._clock()
             interval = 1.0 / self._rate
             tat = max(self._tat, now)
-            send = max(now, tat - (self.burst - 1) * interval, self._blocked_until)
+            send = max(now, tat - (self._slots - 1) * interval, self._blocked_until)
             delay = send - now
             if max_wait is not None and delay > max_wait + _EPSILON:
                 raise RateBudgetExceededError(delay, max_wait)
@@ -234,7 +267,7 @@ class LocalRateLimiter(RateLimiter):
                 self._rate = max(self._rate * THROTTLE_FACTOR, min(MIN_RPS, self.rps))
             self._blocked_until = max(self._blocked_until, now + _block_seconds(retry_after))
             # Restart full after the block: the server's bucket is still draining, so no burst.
-            self._tat = max(self._tat, self._blocked_until + (self.burst - 1) / self._rate)
+            self._tat = max(self._tat, self._blocked_until + (self._slots - 1) / self._rate)
             self._successes = 0
 
     def on_success(self) -> None:
@@ -264,7 +297,7 @@ else
   now = tonumber(ARGV[1])
 end
 local rps = tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
+local burst = tonumber(ARGV[3])  -- the slots the client uses: burst - headroom
 local ttl = tonumber(ARGV[4])
 local st = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'blocked', 'ok')
 local tat = tonumber(st[1]) or now
@@ -341,7 +374,8 @@ class RedisRateLimiter(RateLimiter):
     Redis server's clock; every limiter on a key must then use the same one (tests, mostly).
     ``idle_ttl`` is how long the state outlives the last activity. With ``fallback`` (say a
     ``LocalRateLimiter`` with this process's share of the budget) a Redis outage degrades to it
-    instead of failing requests.
+    instead of failing requests; without one, a call fails with
+    :class:`~pycoupa.client.errors.RateLimiterError` (Redis's error as its ``__cause__``).
     """
 
     def __init__(
@@ -351,13 +385,14 @@ class RedisRateLimiter(RateLimiter):
         rps: float = DEFAULT_RPS,
         burst: int = DEFAULT_BURST,
         *,
+        headroom: int | None = None,
         clock: Callable[[], float] | None = None,
         idle_ttl: float = 600.0,
         fallback: RateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(sleep=sleep)
-        self.rps, self.burst = _validate(rps, burst)
+        self.rps, self.burst, self.headroom = _validate(rps, burst, headroom)
         if not isinstance(key, str) or not key:
             raise ConfigurationError(f"key must be a non-empty string, got {key!r}")
         if isinstance(idle_ttl, bool) or not isinstance(idle_ttl, int | float) or not idle_ttl > 0:
@@ -376,11 +411,11 @@ class RedisRateLimiter(RateLimiter):
         self._seen_rate = self.rps
 
     def __repr__(self) -> str:
-        return f"RedisRateLimiter(key={self.key!r}, rps={self.rps:g}, burst={self.burst})"
+        return f"RedisRateLimiter(key={self.key!r}, rps={self.rps:g}, burst={self.burst}, headroom={self.headroom})"
 
     def _args(self, *extra: float | int) -> list[str]:
         now = "" if self._clock is None else repr(self._clock() * 1_000_000)
-        return [now, repr(self.rps), str(self.burst), str(self._ttl_ms), *(repr(x) for x in extra)]
+        return [now, repr(self.rps), str(self._slots), str(self._ttl_ms), *(repr(x) for x in extra)]
 
     def _call(self, script: Script, *extra: float | int) -> list[float]:
         """Runs a script; its reply (one "%.17g" string or a list of them) as floats."""
@@ -389,7 +424,7 @@ class RedisRateLimiter(RateLimiter):
 
     def _degraded(self, exc: redis.RedisError) -> RateLimiter:
         if self._fallback is None:
-            raise exc
+            raise _limiter_error(self.key, exc) from exc
         log.warning("rate limiter %s: Redis unavailable (%s); using the local fallback", self.key, exc)
         return self._fallback
 
@@ -442,7 +477,10 @@ class RedisRateLimiter(RateLimiter):
 
     def reset(self) -> None:
         """Forget the shared state (the next caller starts with a full bucket at the configured rate)."""
-        self._redis.delete(self.key)
+        try:
+            self._redis.delete(self.key)
+        except redis.RedisError as exc:
+            raise _limiter_error(self.key, exc) from exc
         self._seen_rate = self.rps
 
     async def _aacquire_delay(self, max_wait: float | None = None) -> float:
@@ -458,3 +496,36 @@ class RedisRateLimiter(RateLimiter):
         if self._seen_rate >= self.rps:
             return
         await asyncio.to_thread(self.on_success)
+
+
+# The limiters clients build when given none, one per (instance, OAuth client, settings): several
+# short-lived clients of one process then draw on one budget instead of each starting with a full
+# burst. Keyed per OAuth client as well as per instance because that is the bucket the emulator keeps
+# (coupa-api.md section 5: whether Coupa counts per client or per instance is unconfirmed); share
+# a whole instance's budget across clients and processes with RedisRateLimiter.
+_PROCESS_LIMITERS: dict[tuple[str, str, float, int, int], LocalRateLimiter] = {}
+_PROCESS_LIMITERS_LOCK = threading.Lock()
+
+
+def process_limiter(
+    instance: str,
+    client_id: str | None,
+    *,
+    rps: float = DEFAULT_RPS,
+    burst: int = DEFAULT_BURST,
+    headroom: int | None = None,
+) -> LocalRateLimiter:
+    """This process's limiter for one Coupa instance and OAuth client at these settings."""
+    rate, size, reserve = _validate(rps, burst, headroom)
+    key = (instance_key(instance), client_id or "", rate, size, reserve)
+    with _PROCESS_LIMITERS_LOCK:
+        found = _PROCESS_LIMITERS.get(key)
+        if found is None:
+            found = _PROCESS_LIMITERS[key] = LocalRateLimiter(rate, size, headroom=reserve)
+        return found
+
+
+def forget_process_limiters() -> None:
+    """Drop the shared limiters (clients built afterwards start with full buckets); for tests."""
+    with _PROCESS_LIMITERS_LOCK:
+        _PROCESS_LIMITERS.clear()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +20,13 @@ from pycoupa.catalog.model import Operation, Resource
 from pycoupa.client._base import (
     CoreClient,
     ParentId,
+    RecordId,
     fields_pairs,
     find_operation,
     list_params,
     member_path,
     page_flow,
+    parent_ids,
 )
 from pycoupa.client._pipeline import Flow
 from pycoupa.client.errors import ConfigurationError, NoSuchAttributeError, ResponseDecodeError
@@ -53,12 +55,13 @@ class ResourceFlows:
         self.parent_id = parent_id
         if resource.parent and parent_id is None:
             raise ConfigurationError(f"{resource.path} is nested: give the parent id (resource(name, parent_id=...))")
+        parent_ids(parent_id)  # a bad parent id is refused here, not at the first call
 
     @property
     def name(self) -> str:
         return self.resource.name
 
-    def _path(self, op: Operation, record_id: int | None = None) -> str:
+    def _path(self, op: Operation, record_id: RecordId | None = None) -> str:
         return member_path(op, record_id, self.parent_id)
 
     def parse(self, data: Any) -> Any:
@@ -137,7 +140,7 @@ class ResourceFlows:
         page = yield from page_flow(self.core, self._path(op), [*pairs, ("limit", "1")])
         return int(page.records[0]["id"]) if page.records else None
 
-    def get_flow(self, record_id: int, fields: Any = None, return_object: str | None = None) -> Flow[Any]:
+    def get_flow(self, record_id: RecordId, fields: Any = None, return_object: str | None = None) -> Flow[Any]:
         op = find_operation(self.resource, "show")
         data = yield from self.core.request_flow(
             "GET", self._path(op, record_id), fields_pairs(self.resource, fields, return_object)
@@ -152,20 +155,22 @@ class ResourceFlows:
         )
         return self.parse(created)
 
-    def update_flow(self, record_id: int, data: Any, fields: Any = None, return_object: str | None = None) -> Flow[Any]:
+    def update_flow(
+        self, record_id: RecordId, data: Any, fields: Any = None, return_object: str | None = None
+    ) -> Flow[Any]:
         op = find_operation(self.resource, "update")
         answer = yield from self.core.request_flow(
             "PUT", self._path(op, record_id), fields_pairs(self.resource, fields, return_object), body=data
         )
         return self.parse(answer)
 
-    def delete_flow(self, record_id: int) -> Flow[Any]:
+    def delete_flow(self, record_id: RecordId) -> Flow[Any]:
         op = find_operation(self.resource, "delete")
         answer = yield from self.core.request_flow("DELETE", self._path(op, record_id))
         return self.parse(answer)
 
     def mark_exported_flow(
-        self, record_id: int | None, data: Any, fields: Any = None, return_object: str | None = None
+        self, record_id: RecordId | None, data: Any, fields: Any = None, return_object: str | None = None
     ) -> Flow[Any]:
         """The resource's own ``mark_exported`` action (integration_history_records: a collection
         action whose body names the document), else its ``export`` action, else
@@ -196,6 +201,10 @@ class ResourceFlows:
                 return op
         return None
 
+    def action_names(self) -> list[str]:
+        """The resource's Coupa actions that are Python names (``void``, ``submit``...)."""
+        return sorted({o.action for o in self.resource.operations if o.action and o.action.isidentifier()})
+
     def action_operation(self, name: str) -> Operation:
         op = self._own_action(name) or self._own_action(ACTION_ALIASES.get(name, name))
         if op is not None:
@@ -206,10 +215,16 @@ class ResourceFlows:
             f"{self.resource.name} has no action '{name}' in Coupa's API; actions: {', '.join(actions) or 'none'}"
         )
 
-    def action_flow(self, name: str, record_id: int | None, body: Any, **options: Any) -> Flow[Any]:
+    def action_flow(self, name: str, record_id: RecordId | None, body: Any, **options: Any) -> Flow[Any]:
         op = self.action_operation(name)
         if op.kind == "member_action" and record_id is None:
             raise ConfigurationError(f"{self.resource.name}.{name} acts on one record: give its id")
+        if op.kind == "collection_action" and record_id is not None:
+            # A body passed positionally would land here and be dropped without a word.
+            raise ConfigurationError(
+                f"{self.resource.name}.{name} acts on the collection, not one record: pass the body as data=..., "
+                f"not {type(record_id).__name__} {record_id!r} in the record id's place"
+            )
         files = options.pop("files", None)
         pairs = fields_pairs(self.resource, options.pop("fields", None), options.pop("return_object", None))
         if options:
@@ -217,6 +232,12 @@ class ResourceFlows:
         path = self._path(op, record_id) if op.kind == "member_action" else member_path(op, None, self.parent_id)
         answer = yield from self.core.request_flow(op.method, path, pairs, body=body, files=files)
         return self.parse(answer)
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):  # "no" would be truthy and start a full pull
+        raise ConfigurationError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return value
 
 
 def dispute_body(reason_code: str, comment: str | None) -> dict[str, Any]:
@@ -257,7 +278,7 @@ class SyncResource:
             "dir": dir,
             "return_object": return_object,
         }
-        if full_pull:
+        if _flag(full_pull, "full_pull"):
             first = self._flows.full_pull_pager(filters, mode=mode, count=partitions, **options)
             return self._full_pull(filters, first, partitions, options)
         return self._iter(self._flows.pager(filters, mode=mode, **options))
@@ -315,23 +336,29 @@ class SyncResource:
             finally:
                 stop.set()
 
-    def get(self, record_id: int, *, fields: Any = None, return_object: str | None = None) -> Any:
+    def get(self, record_id: RecordId, *, fields: Any = None, return_object: str | None = None) -> Any:
         return self._client._run(self._flows.get_flow(record_id, fields, return_object))
 
     def create(self, data: Any = None, *, fields: Any = None, return_object: str | None = None, **values: Any) -> Any:
         return self._client._run(self._flows.create_flow(_body(data, values), fields, return_object))
 
     def update(
-        self, record_id: int, data: Any = None, *, fields: Any = None, return_object: str | None = None, **values: Any
+        self,
+        record_id: RecordId,
+        data: Any = None,
+        *,
+        fields: Any = None,
+        return_object: str | None = None,
+        **values: Any,
     ) -> Any:
         return self._client._run(self._flows.update_flow(record_id, _body(data, values), fields, return_object))
 
-    def delete(self, record_id: int) -> Any:
+    def delete(self, record_id: RecordId) -> Any:
         return self._client._run(self._flows.delete_flow(record_id))
 
     def mark_exported(
         self,
-        record_id: int | None = None,
+        record_id: RecordId | None = None,
         data: Any = None,
         *,
         fields: Any = None,
@@ -341,15 +368,19 @@ class SyncResource:
         flow = self._flows.mark_exported_flow(record_id, _body(data, values), fields, return_object)
         return self._client._run(flow)
 
-    def dispute(self, record_id: int, *, reason_code: str, comment: str | None = None) -> Any:
+    def dispute(self, record_id: RecordId, *, reason_code: str, comment: str | None = None) -> Any:
         return self._client._run(self._flows.action_flow("dispute", record_id, dispute_body(reason_code, comment)))
+
+    def __dir__(self) -> Iterable[str]:
+        # Coupa's actions are served by __getattr__: list them so dir() and completion show them.
+        return sorted({*super().__dir__(), *self._flows.action_names()})
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_"):
             raise AttributeError(name)
         self._flows.action_operation(name)  # fails before any request if Coupa has no such action
 
-        def call(record_id: int | None = None, data: Any = None, **options: Any) -> Any:
+        def call(record_id: RecordId | None = None, data: Any = None, **options: Any) -> Any:
             return self._client._run(self._flows.action_flow(name, record_id, data, **options))
 
         call.__name__ = name
@@ -387,7 +418,7 @@ class AsyncResource:
             "dir": dir,
             "return_object": return_object,
         }
-        if full_pull:
+        if _flag(full_pull, "full_pull"):
             first = self._flows.full_pull_pager(filters, mode=mode, count=partitions, **options)
             return self._full_pull(filters, first, partitions, options)
         return self._iter(self._flows.pager(filters, mode=mode, **options))
@@ -442,7 +473,7 @@ class AsyncResource:
             # Wait for them to end, so that none outlives the pull (or this client's connections).
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def get(self, record_id: int, *, fields: Any = None, return_object: str | None = None) -> Any:
+    async def get(self, record_id: RecordId, *, fields: Any = None, return_object: str | None = None) -> Any:
         return await self._client._run(self._flows.get_flow(record_id, fields, return_object))
 
     async def create(
@@ -451,16 +482,22 @@ class AsyncResource:
         return await self._client._run(self._flows.create_flow(_body(data, values), fields, return_object))
 
     async def update(
-        self, record_id: int, data: Any = None, *, fields: Any = None, return_object: str | None = None, **values: Any
+        self,
+        record_id: RecordId,
+        data: Any = None,
+        *,
+        fields: Any = None,
+        return_object: str | None = None,
+        **values: Any,
     ) -> Any:
         return await self._client._run(self._flows.update_flow(record_id, _body(data, values), fields, return_object))
 
-    async def delete(self, record_id: int) -> Any:
+    async def delete(self, record_id: RecordId) -> Any:
         return await self._client._run(self._flows.delete_flow(record_id))
 
     async def mark_exported(
         self,
-        record_id: int | None = None,
+        record_id: RecordId | None = None,
         data: Any = None,
         *,
         fields: Any = None,
@@ -470,17 +507,21 @@ class AsyncResource:
         flow = self._flows.mark_exported_flow(record_id, _body(data, values), fields, return_object)
         return await self._client._run(flow)
 
-    async def dispute(self, record_id: int, *, reason_code: str, comment: str | None = None) -> Any:
+    async def dispute(self, record_id: RecordId, *, reason_code: str, comment: str | None = None) -> Any:
         return await self._client._run(
             self._flows.action_flow("dispute", record_id, dispute_body(reason_code, comment))
         )
+
+    def __dir__(self) -> Iterable[str]:
+        # Coupa's actions are served by __getattr__: list them so dir() and completion show them.
+        return sorted({*super().__dir__(), *self._flows.action_names()})
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_"):
             raise AttributeError(name)
         self._flows.action_operation(name)
 
-        async def call(record_id: int | None = None, data: Any = None, **options: Any) -> Any:
+        async def call(record_id: RecordId | None = None, data: Any = None, **options: Any) -> Any:
             return await self._client._run(self._flows.action_flow(name, record_id, data, **options))
 
         call.__name__ = name

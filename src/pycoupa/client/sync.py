@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
@@ -10,7 +10,7 @@ import httpx
 
 from pycoupa.client._base import CoreClient, Namespace, ParentId, stream_xml_collections
 from pycoupa.client._pipeline import Flow, run_sync
-from pycoupa.client.config import ClientOptions, build_settings
+from pycoupa.client.config import ClientOptions, build_settings, check_transport
 from pycoupa.client.resources import ResourceFlows, SyncResource
 
 
@@ -55,10 +55,11 @@ class Coupa(CoreClient):
         *,
         client_id: str | None = None,
         client_secret: str | None = None,
-        scopes: Sequence[str] = (),
+        scopes: Iterable[str] = (),
         transport: httpx.BaseTransport | None = None,
         **options: Any,
     ) -> None:
+        check_transport(transport, httpx.BaseTransport, "Coupa")
         opts = ClientOptions.from_kwargs(instance_url, client_id, client_secret, scopes, options)
         super().__init__(build_settings(opts))
         self.options = opts
@@ -75,6 +76,12 @@ class Coupa(CoreClient):
 
     def _run(self, flow: Flow[Any]) -> Any:
         return run_sync(flow, self._http)
+
+    def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
+        """Any call under ``/api`` (``coupa.request("GET", "/invoices", params={"fields": '["id"]'})``),
+        with this client's auth, retries, rate limit and errors; the body and answer as Coupa has
+        them (hyphenated keys, no models). For what the catalog does not know."""
+        return self._run(self.raw_request_flow(method, path, params, json))
 
     def resource(self, name: str, parent_id: ParentId | None = None) -> SyncResource:
         return SyncResource(self, ResourceFlows(self, self.catalog_resource(name), parent_id))

@@ -15,6 +15,10 @@ Implementations:
 Every lock is taken by polling with a short backoff, because the same lock must exclude a thread
 blocked in ``lock()`` and a coroutine awaiting ``alock()``; waiting longer than ``timeout`` raises
 :class:`TokenLockTimeout`.
+
+A store that fails (Redis unreachable, a token file that cannot be written) raises
+:class:`~pycoupa.client.errors.TokenStoreError` with the original error as its ``__cause__``, and
+:class:`TokenLockTimeout` is one too: both are in the client's error tree.
 """
 
 from __future__ import annotations
@@ -37,7 +41,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
-from pycoupa.client.errors import Secret
+from redis.exceptions import RedisError
+
+from pycoupa.client.errors import Secret, TokenLockTimeout, TokenStoreError, redact
 
 if TYPE_CHECKING:
     import redis
@@ -56,6 +62,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_LOCK_TIMEOUT = 30.0
+# The request extension where ``CoupaOAuth`` records the scopes of the token it attached (a tuple),
+# so that a 403 can say which of the scopes an operation needs the token lacks.
+TOKEN_SCOPES_EXTENSION = "pycoupa.token_scopes"
 
 
 @dataclass(frozen=True, repr=False)
@@ -143,10 +152,6 @@ def token_key(instance_url: str, client_id: str, scopes: Iterable[str], subject:
     return f"{client_id}:{hashlib.sha256(material.encode()).hexdigest()[:32]}"
 
 
-class TokenLockTimeout(TimeoutError):
-    """A store's mint lock could not be taken in time (another minter is stuck or very slow)."""
-
-
 @runtime_checkable
 class TokenStore(Protocol):
     """Shared token storage with a per-key lock. ``timeout`` bounds the wait for the lock and, for
@@ -180,6 +185,20 @@ _MAX_DELAY = 0.025
 
 def _timed_out(key: str, timeout: float) -> TokenLockTimeout:
     return TokenLockTimeout(f"could not take the token lock for {key!r} within {timeout:g} s")
+
+
+@contextlib.contextmanager
+def _failures(store: str, action: str, errors: tuple[type[Exception], ...]) -> Iterator[None]:
+    """Re-raises a store's own failure (``errors``) as ``TokenStoreError``, chained. The message has
+    the failure's type and text (Redis and the OS name a host, a path, a refusal; never a token),
+    redacted all the same: a URL password or a live secret would be masked."""
+    try:
+        yield
+    except TokenStoreError:
+        raise  # already said (TokenLockTimeout is an OSError too)
+    except errors as exc:
+        detail = " ".join(str(exc).split())[:300] or "no detail"
+        raise TokenStoreError(redact(f"{store}: could not {action}: {type(exc).__name__}: {detail}")) from exc
 
 
 @contextlib.contextmanager
@@ -270,6 +289,11 @@ class MemoryTokenStore(_LeaseStore):
         with self._mutex:
             self._tokens.pop(key, None)
 
+    def clear(self) -> None:
+        """Forget every token (the next call of each client mints)."""
+        with self._mutex:
+            self._tokens.clear()
+
     async def aget(self, key: str) -> Token | None:
         return self.get(key)
 
@@ -299,15 +323,16 @@ class _FlockLease:
     def try_acquire(self) -> bool:
         import fcntl
 
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        except BaseException:
-            os.close(fd)
-            raise
+        with _failures(f"token lock file {self._path}", "take the token lock", (OSError,)):
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            except BaseException:
+                os.close(fd)
+                raise
         self._fd = fd
         return True
 
@@ -316,10 +341,11 @@ class _FlockLease:
 
         if self._fd is not None:
             fd, self._fd = self._fd, None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            finally:
-                os.close(fd)
+            with _failures(f"token lock file {self._path}", "release the token lock", (OSError,)):
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                finally:
+                    os.close(fd)
 
     # A non-blocking flock is a quick system call: no thread needed.
     async def atry_acquire(self) -> bool:
@@ -410,8 +436,12 @@ class FileTokenStore(_LeaseStore):
         finally:
             os.close(fd)  # closing the descriptor drops the flock
 
+    def _failures(self, action: str) -> AbstractContextManager[None]:
+        return _failures(f"token file {self.path}", action, (OSError,))
+
     def get(self, key: str) -> Token | None:
-        entry = self._read().get(key)
+        with self._failures("read a token"):
+            entry = self._read().get(key)
         if entry is None:
             return None
         try:
@@ -421,11 +451,11 @@ class FileTokenStore(_LeaseStore):
             return None
 
     def set(self, key: str, token: Token) -> None:
-        with self._writing() as tokens:
+        with self._failures("save a token"), self._writing() as tokens:
             tokens[key] = token.to_dict()
 
     def delete(self, key: str) -> None:
-        with self._writing() as tokens:
+        with self._failures("delete a token"), self._writing() as tokens:
             tokens.pop(key, None)
 
     # Reads are a stat (plus a small read when the file changed): fine on the event loop. Writes
@@ -440,7 +470,8 @@ class FileTokenStore(_LeaseStore):
         await asyncio.to_thread(self.delete, key)
 
     def _lease(self, key: str, timeout: float) -> _Lease:
-        self._ensure_dir()
+        with self._failures("create its directory"):
+            self._ensure_dir()
         return _FlockLease(self._lock_path(key))
 
 
@@ -458,6 +489,10 @@ def _text(raw: Any) -> str:
     return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
+def _redis_failures(action: str) -> AbstractContextManager[None]:
+    return _failures("Redis token store", action, (RedisError,))
+
+
 class _RedisLease:
     """``SET lock owner NX PX`` and a compare-and-delete release: a lock that expires if its holder
     dies, and that a holder whose lease already expired cannot take from the next holder."""
@@ -469,23 +504,27 @@ class _RedisLease:
         self._owner = secrets.token_hex(16)
 
     def try_acquire(self) -> bool:
-        return bool(self._store.redis.set(self._name, self._owner, nx=True, px=self._lease_ms))
+        with _redis_failures("take the token lock"):
+            return bool(self._store.redis.set(self._name, self._owner, nx=True, px=self._lease_ms))
 
     def release(self) -> None:
-        self._store._release_script(keys=[self._name], args=[self._owner])
+        with _redis_failures("release the token lock"):
+            self._store._release_script(keys=[self._name], args=[self._owner])
 
     async def atry_acquire(self) -> bool:
         client = self._store.async_redis
         if client is None:
             return await asyncio.to_thread(self.try_acquire)
-        return bool(await client.set(self._name, self._owner, nx=True, px=self._lease_ms))
+        with _redis_failures("take the token lock"):
+            return bool(await client.set(self._name, self._owner, nx=True, px=self._lease_ms))
 
     async def arelease(self) -> None:
         script = self._store._arelease_script
         if script is None:
             await asyncio.to_thread(self.release)
         else:
-            await script(keys=[self._name], args=[self._owner])
+            with _redis_failures("release the token lock"):
+                await script(keys=[self._name], args=[self._owner])
 
 
 class RedisTokenStore(_LeaseStore):
@@ -543,22 +582,28 @@ class RedisTokenStore(_LeaseStore):
         return self._seal(text, key) if self._seal else text
 
     def get(self, key: str) -> Token | None:
-        return self._parse(key, self.redis.get(self._name(key)))
+        with _redis_failures("read a token"):
+            raw = self.redis.get(self._name(key))
+        return self._parse(key, raw)
 
     def set(self, key: str, token: Token) -> None:
         ttl = self._ttl_ms(token)
         if ttl <= 0:  # already expired: Redis refuses a non-positive PX anyway
             self.delete(key)
         else:
-            self.redis.set(self._name(key), self._stored(key, token), px=ttl)
+            with _redis_failures("save a token"):
+                self.redis.set(self._name(key), self._stored(key, token), px=ttl)
 
     def delete(self, key: str) -> None:
-        self.redis.delete(self._name(key))
+        with _redis_failures("delete a token"):
+            self.redis.delete(self._name(key))
 
     async def aget(self, key: str) -> Token | None:
         if self.async_redis is None:
             return await asyncio.to_thread(self.get, key)
-        return self._parse(key, await self.async_redis.get(self._name(key)))
+        with _redis_failures("read a token"):
+            raw = await self.async_redis.get(self._name(key))
+        return self._parse(key, raw)
 
     async def aset(self, key: str, token: Token) -> None:
         if self.async_redis is None:
@@ -568,13 +613,15 @@ class RedisTokenStore(_LeaseStore):
         if ttl <= 0:
             await self.adelete(key)
         else:
-            await self.async_redis.set(self._name(key), self._stored(key, token), px=ttl)
+            with _redis_failures("save a token"):
+                await self.async_redis.set(self._name(key), self._stored(key, token), px=ttl)
 
     async def adelete(self, key: str) -> None:
         if self.async_redis is None:
             await asyncio.to_thread(self.delete, key)
         else:
-            await self.async_redis.delete(self._name(key))
+            with _redis_failures("delete a token"):
+                await self.async_redis.delete(self._name(key))
 
     def _lease(self, key: str, timeout: float) -> _Lease:
         return _RedisLease(self, self._name(key) + ":lock", max(1, int(timeout * 1000)))
