@@ -262,6 +262,8 @@ async def test_capabilities_follow_the_scopes(server: Server) -> None:
     assert caps[("user-directory", "groups")]["methods"] == []
     routes = r.json()["proxy"]["routes"]
     assert "GET /suppliers" in routes and "GET /users" not in routes
+    truto = await server.http.get(f"/integrated-account/{account_id}/capabilities", headers=server.auth())
+    assert truto.status_code == 200 and truto.json() == r.json()  # Truto's singular path, same answer
 
 
 async def test_re_encrypt_moves_rows_to_the_primary_key(server: Server) -> None:

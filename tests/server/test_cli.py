@@ -124,6 +124,7 @@ SAMPLE: dict[str, tuple[str | None, object]] = {
     "redis_url": ("redis://127.0.0.1:1/3", "redis://127.0.0.1:1/3"),
     "coupa_rps": ("7.5", 7.5),
     "coupa_burst": ("3", 3),
+    "coupa_headroom": ("2", 2),
     "coupa_max_wait": ("0", 0.0),
     "key_rps": ("11", 11.0),
     "key_burst": ("12", 12),

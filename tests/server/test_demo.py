@@ -20,9 +20,14 @@ from typing import IO
 
 import httpx
 import pytest
+import typer.core
+import typer.main
 from tests.server.conftest import stop_process
 
+from pycoupa.cli.main import app
 from pycoupa.emulator.server import free_port
+from pycoupa.server.demo import demo_settings
+from pycoupa.server.settings import ServerSettings
 
 STARTUP_TIMEOUT = 60.0
 
@@ -41,12 +46,16 @@ def _pump(stream: IO[str], into: queue.Queue[str | None]) -> None:
     into.put(None)
 
 
-# Where the demo keeps its database and vault key: told by the environment, or its defaults under
-# ./.pycoupa (what `make run` uses), relative to the temporary working directory.
+# Where the demo keeps its database and vault key, relative to the temporary working directory: its
+# defaults under ./.pycoupa (what `make run` uses); the key file the environment names, but never
+# the database the environment names (it may be production's: "env" sets PYCOUPA_DATABASE_URL to
+# ENV_DATABASE, which must stay untouched); the database given by --database-url on the command line.
 PLACES = {
-    "env": ("demo.db", "vault/encryption.keys"),
+    "env": (".pycoupa/demo.db", "vault/encryption.keys"),
+    "flag": ("flag.db", ".pycoupa/encryption.keys"),
     "defaults": (".pycoupa/demo.db", ".pycoupa/encryption.keys"),
 }
+ENV_DATABASE = "production.db"
 
 
 @pytest.fixture(params=sorted(PLACES))
@@ -54,11 +63,18 @@ def demo_process(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tup
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYCOUPA_")}
     env["PYTHONUNBUFFERED"] = "1"
+    database, key_file = PLACES[request.param]
+    args = []
     if request.param == "env":
-        database, key_file = PLACES["env"]
-        env.update(PYCOUPA_DATABASE_URL=f"sqlite:///{tmp_path / database}", PYCOUPA_KEY_FILE=str(tmp_path / key_file))
+        env.update(
+            PYCOUPA_DATABASE_URL=f"sqlite:///{tmp_path / ENV_DATABASE}", PYCOUPA_KEY_FILE=str(tmp_path / key_file)
+        )
+    if request.param == "flag":
+        env.update(PYCOUPA_DATABASE_URL=f"sqlite:///{tmp_path / ENV_DATABASE}")  # the flag wins
+        args = ["--database-url", f"sqlite:///{tmp_path / database}"]
+    command = [sys.executable, "-m", "pycoupa.cli.main", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "pycoupa.cli.main", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
+        [*command, *args],
         cwd=tmp_path,  # demo mode writes under ./.pycoupa by default: never in the repository
         env=env,
         stdin=subprocess.DEVNULL,
@@ -69,7 +85,6 @@ def demo_process(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tup
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
     try:
-        database, key_file = PLACES[request.param]
         yield Demo(process, [], tmp_path / database, tmp_path / key_file), lines, port
     finally:
         stop_process(process)
@@ -139,11 +154,34 @@ def test_demo_prints_a_key_and_a_curl_line_that_works(
         assert client.get(url).status_code == 401
 
     # The demo made its own vault key, readable by its owner only, and its database, both where
-    # the environment or its defaults say (inside the temporary directory, never the repository).
+    # its defaults, the environment (for the key) or --database-url say (inside the temporary
+    # directory, never the repository); the database PYCOUPA_DATABASE_URL names was not touched.
     key_file = demo.key_file
     assert key_file.is_file()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert demo.database.is_file()
+    assert not (tmp_path / ENV_DATABASE).exists()
     printed = "".join(demo.lines)
     assert key_file.read_text().strip() not in printed
     assert demo.process.poll() is None, printed
+
+
+def test_demo_settings_never_use_the_database_the_environment_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    production = "postgresql://app:pw@db/pycoupa"
+    from_env = ServerSettings.load({"demo": True}, environ={"PYCOUPA_DATABASE_URL": production})
+    assert demo_settings(from_env).database_url == "sqlite:///.pycoupa/demo.db"
+    mine = f"sqlite:///{tmp_path}/mine.db"
+    given = ServerSettings.load({"demo": True, "database_url": mine}, environ={"PYCOUPA_DATABASE_URL": production})
+    assert demo_settings(given, database_url_given=True).database_url == mine
+
+
+def test_the_demo_flag_says_which_database_it_uses() -> None:
+    command = typer.main.get_command(app)
+    assert isinstance(command, typer.core.TyperGroup)
+    demo = next(p for p in command.commands["serve"].params if p.name == "demo")
+    assert isinstance(demo, typer.core.TyperOption) and demo.help
+    for words in ("own SQLite database", "PYCOUPA_DATABASE_URL", "--database-url"):
+        assert words in demo.help, demo.help

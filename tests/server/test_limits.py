@@ -163,6 +163,7 @@ async def test_workers_without_redis_split_every_budget(tmp_path: object) -> Non
             accounts = [await platform.account_limiter.check("acct") for _ in range(burst_per_account + 1)]
             assert accounts.count(0.0) == burst_per_account and accounts[-1] > 0
             assert (platform.pool.rps, platform.pool.burst) == (24 / workers, 12 // workers)
+            assert platform.pool.headroom == (12 // 2) // workers  # half the burst by default, split too
         finally:
             await platform.aclose()
 
@@ -172,7 +173,7 @@ async def test_workers_sharing_redis_keep_the_whole_budgets(tmp_path: object) ->
                             redis_url="redis://127.0.0.1:6379/0")  # fmt: skip
     platform = Platform(settings)
     try:
-        assert (platform.pool.rps, platform.pool.burst) == (24, 12)
+        assert (platform.pool.rps, platform.pool.burst, platform.pool.headroom) == (24, 12, 6)
         assert isinstance(platform.key_limiter, RedisLimiter)
     finally:
         await platform.aclose()

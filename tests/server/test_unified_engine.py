@@ -67,8 +67,8 @@ async def test_a_large_limit_is_filled_from_concurrent_coupa_pages(server: Serve
     assert r.status_code == 200
     assert r.json()["result_count"] == 110
     calls = rec.api_calls("/api/invoices")
-    assert sorted(c.get("offset", "0") for c in calls) == ["0", "100", "50"]
-    assert {c["limit"] for c in calls} == {"50", "10"}
+    # Each later page overlaps the one before by a record (positions 0-49, 49-98, 98-109).
+    assert sorted((int(c.get("offset", "0")), int(c["limit"])) for c in calls) == [(0, 50), (49, 50), (98, 12)]
     assert all(c["order_by"] == "id" and c["dir"] == "asc" for c in calls)
     # The projection: only what the mapping needs crosses the wire.
     assert all("fields" in c for c in calls)
@@ -326,3 +326,21 @@ async def test_tracking_categories_by_parent_and_by_id(sqlite_server: Server) ->
     assert mixed.status_code == 400 and "cannot be matched in one Coupa query" in mixed.json()["message"]
     malformed = await listed(parent_category_id="5")
     assert malformed.status_code == 400 and "such as lookup:3" in malformed.json()["message"]
+
+
+async def test_trutos_truto_ignore_remote_data_is_understood_on_lists_and_gets(sqlite_server: Server) -> None:
+    s = sqlite_server
+    account = await s.connect()
+    first = _invoice_ids(s)[0]
+    base = {"integrated_account_id": account}
+    for path, pick in ((f"/unified/accounting/invoices/{first}", lambda b: b),
+                       ("/unified/accounting/invoices", lambda b: b["result"][0])):  # fmt: skip
+        kept = await s.http.get(path, params={**base, "truto_ignore_remote_data": "false"}, headers=s.auth())
+        assert kept.status_code == 200 and "remote_data" in pick(kept.json())  # Truto's default: included
+        ignored = await s.http.get(path, params={**base, "truto_ignore_remote_data": "true"}, headers=s.auth())
+        assert ignored.status_code == 200 and "remote_data" not in pick(ignored.json())
+        twice = {**base, "truto_ignore_remote_data": "true", "include_remote_data": "true"}
+        both = await s.http.get(path, params=twice, headers=s.auth())
+        assert both.status_code == 400 and "not both" in both.json()["message"]
+        loose = await s.http.get(path, params={**base, "truto_ignore_remote_data": "yes"}, headers=s.auth())
+        assert loose.status_code == 400 and "truto_ignore_remote_data must be true or false" in loose.json()["message"]

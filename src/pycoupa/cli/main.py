@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -150,11 +150,18 @@ def serve(
     coupa_rps: Annotated[
         float | None,
         typer.Option(
-            help="Requests/s allowed per Coupa instance, all workers together (env PYCOUPA_COUPA_RPS; default 24)"
+            help="Requests/s allowed per Coupa instance, all workers together (env PYCOUPA_COUPA_RPS; default 25)"
         ),
     ] = None,
     coupa_burst: Annotated[
-        int | None, typer.Option(help="Burst per Coupa instance (env PYCOUPA_COUPA_BURST; default 10)")
+        int | None, typer.Option(help="Burst per Coupa instance (env PYCOUPA_COUPA_BURST; default 20)")
+    ] = None,
+    coupa_headroom: Annotated[
+        int | None,
+        typer.Option(
+            help="Of that burst, the slots left unused to absorb jitter that bunches requests on arrival "
+            "(env PYCOUPA_COUPA_HEADROOM; default half the burst)"
+        ),
     ] = None,
     coupa_max_wait: Annotated[
         float | None,
@@ -182,7 +189,9 @@ def serve(
         bool | None,
         typer.Option(
             "--demo/--no-demo",
-            help="Embedded emulator, seeded, with an account and a key (env PYCOUPA_DEMO; default off)",
+            help="Embedded emulator, seeded, with an account and a key; uses its own SQLite database "
+            "(.pycoupa/demo.db), not PYCOUPA_DATABASE_URL, unless --database-url is given (env PYCOUPA_DEMO; "
+            "default off)",
         ),
     ] = None,
     allow_private_instances: Annotated[
@@ -208,16 +217,23 @@ def serve(
 
     settings = _server_settings(
         host=host, port=port, database_url=database_url, encryption_keys=encryption_keys, key_file=key_file,
-        redis_url=redis_url, coupa_rps=coupa_rps, coupa_burst=coupa_burst, coupa_max_wait=coupa_max_wait,
+        redis_url=redis_url, coupa_rps=coupa_rps, coupa_burst=coupa_burst, coupa_headroom=coupa_headroom,
+        coupa_max_wait=coupa_max_wait,
         key_rps=key_rps, key_burst=key_burst, account_rps=account_rps, account_burst=account_burst, workers=workers,
         demo=demo, allow_private_instances=allow_private_instances, log_level=log_level,
     )  # fmt: skip
     assert isinstance(settings, ServerSettings)
     base = f"http://{settings.host}:{settings.port}"
     if settings.demo:
-        from pycoupa.server.demo import connect, demo_settings, embedded_emulator
+        from pycoupa.server.demo import demo_settings
 
-        settings = demo_settings(settings)
+        # The demo writes a tenant, a key and an account: never into a database only the
+        # environment names (it may be production's); a --database-url given here is used.
+        settings = demo_settings(settings, database_url_given=database_url is not None)
+    _check_keys(settings)
+    if settings.demo:
+        from pycoupa.server.demo import connect, embedded_emulator
+
         with console.status(f"starting the demo emulator with {demo_invoices:,} invoices..."):
             context = embedded_emulator(demo_invoices)
             running, emu = context.__enter__()
@@ -258,28 +274,92 @@ def serve(
                 access_log=False)  # fmt: skip
 
 
+def _check_keys(settings: object) -> None:
+    """Exit with the vault's one-line reason when the server could not open its credentials."""
+    from pycoupa.server.cursor import CursorSigner
+    from pycoupa.server.platform import load_keyring
+    from pycoupa.server.settings import ServerSettings
+    from pycoupa.server.vault import VaultError
+
+    assert isinstance(settings, ServerSettings)
+    try:
+        CursorSigner(load_keyring(settings).derived("cursor"))
+    except VaultError as exc:
+        _fail(f"vault: {exc}")
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    """One line on stderr, no traceback."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _database_problem(exc: BaseException, url: str) -> str:
+    """What went wrong with the database, on one line, the URL's password masked wherever it appears."""
+    from urllib.parse import unquote, urlsplit
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from pycoupa.client.errors import redact, redact_url
+
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    text = lines[0].strip() if lines else type(cause).__name__
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        shown = redact_url(url)
+    secrets = [password, unquote(password)] if password else []
+    return redact(f"database {shown}: {text}", secrets=secrets)
+
+
 def _platform(database_url: str | None, encryption_keys: str | None = None, key_file: str | None = None) -> object:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     from pycoupa.server.platform import Platform
+    from pycoupa.server.settings import ServerSettings
 
     settings = _server_settings(database_url=database_url, encryption_keys=encryption_keys, key_file=key_file)
-    return Platform(settings)  # type: ignore[arg-type]
+    assert isinstance(settings, ServerSettings)
+    try:
+        make_url(settings.database_url)
+    except (ArgumentError, ValueError) as exc:  # a URL SQLAlchemy cannot parse (a bad port...)
+        _fail(_database_problem(exc, settings.database_url))
+    try:
+        return Platform(settings)
+    except ArgumentError as exc:  # no such database driver
+        _fail(_database_problem(exc, settings.database_url))
 
 
 def _run_platform(platform: object, work: object) -> object:
     import asyncio
 
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    from pycoupa.server.errors import APIError
     from pycoupa.server.platform import Platform
 
     assert isinstance(platform, Platform)
 
     async def go() -> object:
-        await platform.start()
         try:
+            await platform.start()
             return await work(platform)  # type: ignore[operator]
         finally:
             await platform.aclose()
 
-    return asyncio.run(go())
+    try:
+        return asyncio.run(go())
+    except APIError as exc:  # what the API would answer 4xx, e.g. a blank tenant name
+        _fail(f"error: {exc.message}")
+    except (OperationalError, ArgumentError) as exc:  # unreachable database, bad URL
+        _fail(_database_problem(exc, platform.settings.database_url))
 
 
 @keys_app.command("create")
@@ -370,20 +450,24 @@ def vault_re_encrypt(
     try:
         changed = _run_platform(_platform(database_url, encryption_keys, key_file), work)
     except VaultError as exc:
-        console.print(f"vault: {exc}", style="red")
-        raise typer.Exit(1) from None
+        _fail(f"vault: {exc}")
     console.print(f"re-encrypted {changed} integrated account(s) with the primary key")
 
 
 @db_app.command("upgrade")
 def db_upgrade(database_url: DatabaseOpt = None) -> None:
     """Apply the Alembic migrations (the server also does this when it starts)."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
     from pycoupa.server import db
     from pycoupa.server.settings import ServerSettings
 
     settings = _server_settings(database_url=database_url)
     assert isinstance(settings, ServerSettings)
-    db.upgrade(settings.database_url)
+    try:
+        db.upgrade(settings.database_url)
+    except (OperationalError, ArgumentError) as exc:
+        _fail(_database_problem(exc, settings.database_url))
     console.print("database schema is up to date")
 
 

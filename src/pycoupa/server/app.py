@@ -16,13 +16,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from pycoupa.client._base import check_instance_url
-from pycoupa.client.errors import (
-    AuthenticationError,
-    ConfigurationError,
-    CoupaError,
-    InvalidClientError,
-    InvalidGrantError,
-)
+from pycoupa.client.errors import ConfigurationError, CoupaError, OAuthError
 from pycoupa.server import errors, proxy
 from pycoupa.server.capabilities import capabilities
 from pycoupa.server.connections import Credentials, TransportFactory
@@ -132,7 +126,12 @@ def create_app(
             yield
             return
         p = Platform(settings, transport_factory=transport_factory)
-        await p.start()
+        try:
+            p.load_keys()  # no key, no server: fail now, not on the first request that needs it
+            await p.start()
+        except BaseException:
+            await p.aclose()
+            raise
         state["platform"] = p
         try:
             yield
@@ -197,10 +196,15 @@ def create_app(
         """Run a call to the account's Coupa; ``worked`` says whether its answer shows Coupa working."""
         try:
             result = await call()
-        except (AuthenticationError, InvalidClientError, InvalidGrantError) as exc:
-            # The SDK already re-minted once and replayed: Coupa refuses these credentials.
-            await p.set_status(row.id, NEEDS_REAUTH, "Coupa refused the credentials")
-            raise from_coupa(exc) from None
+        except CoupaError as exc:
+            answer = from_coupa(exc)
+            if answer.error != "needs_reauth":
+                raise
+            # The SDK already re-minted once and replayed: Coupa refuses these credentials (or the
+            # scopes granted with them). The account's status says what the answer says.
+            reason = f" ({exc.error})" if isinstance(exc, OAuthError) and exc.error else ""
+            await p.set_status(row.id, NEEDS_REAUTH, f"Coupa refused the credentials{reason}")
+            raise answer from None
         if row.status == ERROR and worked(result):
             # A failed validation put it there (Coupa or its token endpoint down); a call that went
             # through says it is over, so nobody has to remember to validate again.
@@ -275,6 +279,8 @@ def create_app(
         return json_response({"id": account_id})
 
     @app.get("/integrated-accounts/{account_id}/capabilities", tags=["integrated accounts"])
+    # Truto's spelling of the same route, so a client written for Truto finds it.
+    @app.get("/integrated-account/{account_id}/capabilities", tags=["integrated accounts"])
     async def account_capabilities(account_id: str, who: Auth, p: PlatformDep) -> Response:
         row = await p.get_account(who.tenant_id, account_id, fresh=True)
         return json_response({"integrated_account_id": row.id, "status": row.status, **capabilities(row.scopes)})
@@ -315,6 +321,9 @@ def create_app(
             limit: Annotated[int, Query(ge=1, le=engine.MAX_LIMIT)] = engine.DEFAULT_LIMIT,
             next_cursor: Annotated[str | None, Query()] = None,
             include_remote_data: Annotated[bool, Query()] = False,
+            truto_ignore_remote_data: Annotated[
+                bool | None, Query(description="Truto's spelling: true leaves remote_data out (the default)")
+            ] = None,
         ) -> Response:
             return await list_unified(p, who, spec, integrated_account_id, list(request.query_params.multi_items()))
 
@@ -325,16 +334,23 @@ def create_app(
             p: PlatformDep,
             integrated_account_id: Annotated[str, Query()],
             include_remote_data: Annotated[bool, Query()] = False,
+            truto_ignore_remote_data: Annotated[
+                bool | None, Query(description="Truto's spelling: true leaves remote_data out (the default)")
+            ] = None,
         ) -> Response:
             watch = Stopwatch()
-            unknown = sorted(set(request.query_params) - {"integrated_account_id", "include_remote_data"})
+            unknown = sorted(set(request.query_params) - {"integrated_account_id", *engine.REMOTE_DATA_SWITCHES})
             if unknown:  # a misspelt include_remote_data must not be ignored silently
                 raise APIError(400, "bad_request", f"unknown parameter {', '.join(map(repr, unknown))}; a get takes "
-                               "integrated_account_id and include_remote_data", {"parameters": unknown})  # fmt: skip
+                               "integrated_account_id and include_remote_data (or truto_ignore_remote_data)",
+                               {"parameters": unknown})  # fmt: skip
             # The list's spelling rules (true/false/1/0), not pydantic's looser ones (yes, on...).
-            raw_include = request.query_params.get("include_remote_data")
-            if raw_include is not None:
-                include_remote_data = engine.parse_bool("include_remote_data", raw_include)
+            seen: set[str] = set()
+            for key in engine.REMOTE_DATA_SWITCHES:
+                raw_switch = request.query_params.get(key)
+                if raw_switch is not None:
+                    seen.add(key)
+                    include_remote_data = engine.remote_data_switch(key, raw_switch, seen)
             row = await account_for(p, who, integrated_account_id)
             client = client_of(p, row)
             body = await calling_coupa(

@@ -40,13 +40,14 @@ class ConnectionPool:
         rps: float,
         burst: int,
         redis_client: redis.Redis | None = None,
+        headroom: int | None = None,
         transport_factory: TransportFactory | None = None,
         timeout: float = 60.0,
         max_wait: float | None = None,
         seal: Callable[[str, str], str] | None = None,
         unseal: Callable[[str, str], str] | None = None,
     ) -> None:
-        self.rps, self.burst = rps, burst
+        self.rps, self.burst, self.headroom = rps, burst, headroom
         # A call the instance's budget would hold longer than this is refused at once (429 with
         # Retry-After) instead of queueing behind everyone else's: callers learn when to come back.
         self.max_wait = max_wait
@@ -69,9 +70,9 @@ class ConnectionPool:
         found = self._limiters.get(key)
         if found is None:
             if self._redis is not None:
-                found = RedisRateLimiter(self._redis, instance_key(key), self.rps, self.burst)
+                found = RedisRateLimiter(self._redis, instance_key(key), self.rps, self.burst, headroom=self.headroom)
             else:
-                found = LocalRateLimiter(rps=self.rps, burst=self.burst)
+                found = LocalRateLimiter(rps=self.rps, burst=self.burst, headroom=self.headroom)
             self._limiters[key] = found
         return found
 

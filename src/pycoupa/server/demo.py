@@ -50,9 +50,14 @@ def embedded_emulator(invoices: int, random_seed: int = 1) -> Iterator[tuple[Run
         yield running, emu
 
 
-def demo_settings(settings: ServerSettings) -> ServerSettings:
-    """Demo defaults: a fresh SQLite file and a key file under .pycoupa/ unless told otherwise."""
-    if settings.database_url == ServerSettings().database_url:
+def demo_settings(settings: ServerSettings, *, database_url_given: bool = False) -> ServerSettings:
+    """Demo defaults: a fresh SQLite file and a key file under .pycoupa/ unless told otherwise.
+
+    The database is the demo's own unless ``database_url_given`` (``--database-url`` on the command
+    line): a ``PYCOUPA_DATABASE_URL`` left in the environment may name production's, and the demo
+    must not add its tenant, key and loopback account there.
+    """
+    if not database_url_given:
         db_file = DEMO_DIR / "demo.db"
         db_file.parent.mkdir(parents=True, exist_ok=True)
         db_file.unlink(missing_ok=True)  # the embedded emulator is new each run; so is its account

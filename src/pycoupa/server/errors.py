@@ -2,13 +2,17 @@
 
 ``{"status_code", "error", "message", "details"}``, plus ``remote_error`` (Coupa's status and
 parsed body) when Coupa caused it. Messages never carry secrets: Coupa errors reach here already
-redacted by the SDK, and nothing here formats credentials.
+redacted by the SDK, and nothing here formats credentials. An answer Coupa gave but the server
+cannot use (malformed JSON, an HTML page with a 200, a list page without ids) is Coupa's fault:
+502 ``remote_error``, never a 400 that blames the caller.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import httpx
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pycoupa.client.errors import (
     AuthenticationError,
+    ConfigurationError,
     CoupaAPIError,
     CoupaError,
     CoupaTimeoutError,
@@ -27,8 +32,10 @@ from pycoupa.client.errors import (
     PermissionDeniedError,
     RateBudgetExceededError,
     RateLimitedError,
+    ResponseDecodeError,
     ServerError,
     ValidationError,
+    redact,
 )
 from pycoupa.server.limits import retry_after_header
 
@@ -130,7 +137,50 @@ def from_coupa(exc: CoupaError) -> APIError:
         status = exc.status if 400 <= exc.status < 500 else 502
         text = "; ".join(exc.messages) or f"Coupa answered {exc.status}"
         return APIError(status, "remote_error", text, None, remote_error=remote)
-    return APIError(400, "bad_request", str(exc), None)
+    if isinstance(exc, ResponseDecodeError):
+        # Normally caught where the answer is still at hand (the unified engine shows its body);
+        # here only the status and the parser's complaint are left, and the message's URL is dropped.
+        lead = _ANSWER_STATUS.match(exc.message)
+        return unusable_answer(decode_problem(exc), status=int(lead[1]) if lead else None)
+    if isinstance(exc, ConfigurationError):
+        # The caller's arguments (a filter Coupa's query grammar cannot express...), refused unsent.
+        return APIError(400, "bad_request", str(exc), None)
+    # Any other SDK error: the class name only, as for a 500 (its text can name internal URLs).
+    return APIError(502, "remote_error", f"the call to Coupa failed ({type(exc).__name__})", None)
+
+
+# How much of an unusable Coupa answer ``remote_error.body`` shows.
+REMOTE_BODY_CHARS = 2000
+_ANSWER_STATUS = re.compile(r"^([1-5][0-9][0-9]) answer to ")
+
+
+def decode_problem(exc: ResponseDecodeError) -> str:
+    """What was wrong with the body ("invalid JSON: ..."), without the SDK's "<status> answer to
+    <method> <whole URL>" lead."""
+    _, read, problem = exc.message.partition(" could not be read: ")
+    return problem if read else ("; ".join(exc.problems) or "its body could not be read")
+
+
+def unusable_answer(problem: str, response: httpx.Response | None = None, *, status: int | None = None) -> APIError:
+    """502 ``remote_error`` for an answer Coupa gave that the server cannot use: malformed JSON, an
+    HTML page with a 200, a list page that is not records with ids. ``remote_error`` holds Coupa's
+    status and the start of its body (redacted); the message names the method and Coupa's path,
+    never the whole URL with its query (the server's own paging and projection)."""
+    body: str | None = None
+    where = ""
+    if response is not None:
+        status = response.status_code
+        try:
+            where = f" to {response.request.method} {response.request.url.path}"
+            content = response.content
+        except (RuntimeError, httpx.ResponseNotRead):  # no request attached; a body nobody read
+            content = b""
+        # Redacted with a margin before the cut, so a secret straddling it is masked whole.
+        body = redact(content[: REMOTE_BODY_CHARS * 4].decode("utf-8", "replace"))[:REMOTE_BODY_CHARS]
+    return APIError(
+        502, "remote_error", f"Coupa's answer{where} could not be used: {problem}", None,
+        remote_error={"status_code": status, "messages": [], "body": body},
+    )  # fmt: skip
 
 
 _STATUS_ERROR = {

@@ -7,7 +7,8 @@ ASGI middleware answers those requests itself with the *same* functions the Fast
 (authentication, limits, the engine, the error shapes), and leaves everything else to FastAPI.
 
 It takes only requests FastAPI would accept as they are: an ``Authorization`` header, exactly one
-``integrated_account_id``, and ``limit`` / ``include_remote_data`` / ``next_cursor`` at most once
+``integrated_account_id``, and ``limit`` / ``include_remote_data`` (or Truto's
+``truto_ignore_remote_data``) / ``next_cursor`` at most once
 each with values FastAPI's validation passes. Anything else (a missing key, a bad limit, a repeated
 parameter) goes through FastAPI, so every refusal keeps its one wording. The decision is taken
 before anything is counted or looked up, so a request is never half handled by both.
@@ -27,7 +28,7 @@ from pycoupa.server.unified.engine import MAX_LIMIT
 ListHandler = Callable[[str, list[tuple[str, str]]], Awaitable[Response]]
 
 _SIMPLE_BOOLS = frozenset({"true", "false", "1", "0"})  # accepted alike by pydantic and the engine
-_DECLARED = ("integrated_account_id", "limit", "next_cursor", "include_remote_data")
+_DECLARED = ("integrated_account_id", "limit", "next_cursor", "include_remote_data", "truto_ignore_remote_data")
 
 
 def takes(query: list[tuple[str, str]]) -> bool:
@@ -38,7 +39,7 @@ def takes(query: list[tuple[str, str]]) -> bool:
             counts[key] += 1
             if key == "limit" and not (value.isdigit() and 1 <= int(value) <= MAX_LIMIT):
                 return False
-            if key == "include_remote_data" and value.lower() not in _SIMPLE_BOOLS:
+            if key in ("include_remote_data", "truto_ignore_remote_data") and value.lower() not in _SIMPLE_BOOLS:
                 return False
     return counts["integrated_account_id"] == 1 and all(n <= 1 for n in counts.values())
 

@@ -91,8 +91,10 @@ class Platform:
         # Without Redis every worker process keeps budgets of its own: each gets its share, so that
         # together they never exceed what was configured (the Coupa budget above all).
         share = 1 if self.redis is not None else settings.workers
+        burst = max(1, settings.coupa_burst // share)
         self.pool = ConnectionPool(
-            rps=settings.coupa_rps / share, burst=max(1, settings.coupa_burst // share), redis_client=sync_redis,
+            rps=settings.coupa_rps / share, burst=burst, headroom=min(settings.coupa_headroom // share, burst - 1),
+            redis_client=sync_redis,
             transport_factory=transport_factory, max_wait=settings.coupa_max_wait,
             seal=self._seal_token, unseal=self._unseal_token,
         )  # fmt: skip
@@ -134,6 +136,11 @@ class Platform:
         if self._signer is None:
             self._signer = CursorSigner(self.keyring.derived("cursor"))
         return self._signer
+
+    def load_keys(self) -> None:
+        """Load the key ring and the cursor signer now (the server does at startup): a missing or bad
+        key stops it with the VaultError's message instead of failing requests after they reached Coupa."""
+        _ = self.signer
 
     async def start(self) -> None:
         await db.upgrade_async(self.engine, self.settings.database_url)
@@ -316,6 +323,19 @@ class Platform:
 
     async def update_account(self, tenant_id: str, account_id: str, changes: dict[str, Any]) -> IntegratedAccount:
         row = await self.get_account(tenant_id, account_id, fresh=True)
+        moved = [
+            name for name in ("instance_url", "client_id")
+            if changes.get(name) is not None and changes[name] != getattr(row, name)
+        ]  # fmt: skip
+        if moved and not changes.get("client_secret"):
+            # Validating sends the secret to the (new) instance: the stored one must never go to a
+            # host, or with a client, other than the ones it was given for.
+            raise APIError(
+                400, "client_secret_required",
+                f"changing {' or '.join(moved)} needs the client_secret in the same request: "
+                "the stored secret is never sent to a new instance or client",
+                {"fields": moved},
+            )  # fmt: skip
         current = self.credentials(row)
         creds = Credentials(
             instance_url=changes.get("instance_url") or current.instance_url,

@@ -1,12 +1,29 @@
 """Unified list and get over Coupa: filters -> Coupa conditions, keyset cursors, concurrent pages.
 
-A list call with ``limit`` L asks Coupa for ceil(L/50) pages at once, all anchored on the same
-keyset position (``id[gt]=<last id>``, ordered by id) at offsets 0, 50, 100...: the pages come
-back concurrently within the instance's rate budget, and the cursor records the last id
-returned, so the next call resumes exactly there. New Coupa records get higher ids, so inserts
-during a call land after the anchor's window and never shift it; a record deleted during the
-call can at worst shift one later record out of that call's window, and it is then returned by
-the next call (ids are deduplicated and kept in order, so nothing is returned twice).
+A list call with ``limit`` L asks Coupa for all its pages at once, each anchored on the same keyset
+position (``id[gt]=<the cursor's id>``, ordered by id) and at most 50 records long (Coupa's ceiling).
+Page k asks for ``offset=49k``: it overlaps the page before by one record, so it must start with
+the record that page ends with. That takes ceil((L-1)/49) pages (3 for L=100, 5 for 200), fetched
+concurrently within the instance's rate budget. The cursor records the last id returned; the next
+call resumes after it. The ``fields`` projection always includes ``id``.
+
+What a list guarantees:
+
+- When nothing changes during the call, the answer is the next L records after the cursor (fewer
+  only at the end of the data), each once, in id order, and ``result_count`` is their number.
+- When records are deleted, or stop matching the filter, between two page fetches, the pages after
+  the change shift. Each page's first record is checked against the page before's last one: where
+  they differ, the answer stops at the end of the last page that checked out (fewer than L records
+  then) and the cursor points there, so the next call reads on from that record. A record that
+  exists and matches throughout a call is therefore never skipped, in that call or any later one;
+  and a walk returns no record twice, because each call returns only ids above its cursor.
+- Each record is as its page read it: the pages are not one snapshot, and a record returned may be
+  gone or no longer match by the time the call answers.
+- As with any keyset paging, records created during a walk (higher ids) are returned by its later
+  calls, but a record that starts matching the filter with an id below the cursor is not.
+
+A Coupa answer the engine cannot use (not JSON, a page that is not records with integer ids in
+ascending order) is a 502 ``remote_error`` with Coupa's status and the start of its body.
 """
 
 from __future__ import annotations
@@ -18,13 +35,17 @@ import re
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+import httpx
 
 from pycoupa.client import query as client_query
 from pycoupa.client._base import MAX_PAGE, find_operation, member_path, page_flow
+from pycoupa.client._pipeline import Flow
 from pycoupa.client.async_ import AsyncCoupa
+from pycoupa.client.errors import ResponseDecodeError
 from pycoupa.server.cursor import CursorError, CursorSigner, Position, request_digest
-from pycoupa.server.errors import APIError
+from pycoupa.server.errors import APIError, decode_problem, unusable_answer
 from pycoupa.server.timing import Stopwatch
 from pycoupa.server.unified.registry import coupa_conditions, coupa_path
 from pycoupa.server.unified.spec import OPERATORS, Source, UnifiedFilter, UnifiedResource
@@ -33,7 +54,7 @@ from pycoupa.wire.query import Condition, FieldSpec, build_query, format_fields,
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 # Query parameters every unified list takes, besides the resource's own filters.
-COMMON = ("integrated_account_id", "limit", "next_cursor", "include_remote_data")
+COMMON = ("integrated_account_id", "limit", "next_cursor", "include_remote_data", "truto_ignore_remote_data")
 _FILTER_KEY = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)(?:\[(?P<op>[a-z_]+)\])?$")
 _REMOTE_KEY = re.compile(r"^remote_query\[(?P<attr>[A-Za-z0-9_\-]+)\](?P<rest>(?:\[[A-Za-z0-9_\-]+\])*)$")
 _BOOL = {"true": True, "false": False, "1": True, "0": False}
@@ -58,6 +79,21 @@ def parse_bool(name: str, value: str) -> bool:
     return found
 
 
+# Truto's spelling (on unless ignored) beside pycoupa's (off unless included); one call takes one.
+REMOTE_DATA_SWITCHES = ("include_remote_data", "truto_ignore_remote_data")
+
+
+def remote_data_switch(key: str, value: str, seen: set[str]) -> bool:
+    """Whether ``key=value`` asks for ``remote_data``; both spellings in one call answer 400."""
+    if seen.issuperset(REMOTE_DATA_SWITCHES):
+        raise APIError(
+            400, "bad_request", "give include_remote_data or truto_ignore_remote_data, not both",
+            {"parameters": list(REMOTE_DATA_SWITCHES)},
+        )  # fmt: skip
+    wanted = parse_bool(key, value)
+    return not wanted if key == "truto_ignore_remote_data" else wanted
+
+
 def parse_list_request(resource: UnifiedResource, params: Sequence[tuple[str, str]]) -> ListRequest:
     limit, cursor, include = DEFAULT_LIMIT, None, False
     filters: list[tuple[str, str, str]] = []
@@ -76,8 +112,8 @@ def parse_list_request(resource: UnifiedResource, params: Sequence[tuple[str, st
             limit = int(value)
         elif key == "next_cursor":
             cursor = value or None
-        elif key == "include_remote_data":
-            include = parse_bool(key, value)
+        elif key in REMOTE_DATA_SWITCHES:
+            include = remote_data_switch(key, value, seen)
         elif key.startswith("remote_query"):
             m = _REMOTE_KEY.match(key)
             if not m:
@@ -249,9 +285,65 @@ def unified_record(source: Source, raw: Mapping[str, Any], include_remote: bool)
     return record
 
 
-async def _fetch(client: AsyncCoupa, path: str, pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    page = await client._run(page_flow(client, path, pairs))
+T = TypeVar("T")
+
+
+def _keeping_answer(flow: Flow[T], answer: list[httpx.Response]) -> Flow[T]:
+    """``flow`` as is, noting in ``answer`` the last HTTP answer it received: an answer that cannot be
+    used is shown in the error (Coupa's status and body)."""
+    value: Any = None
+    error: Exception | None = None
+    try:
+        while True:
+            try:
+                effect = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
+            try:
+                value, error = (yield effect), None
+            except Exception as exc:  # what the driver throws in (a transport error...): the flow's to handle
+                value, error = None, exc
+            if isinstance(value, httpx.Response):
+                answer[:] = [value]
+    finally:
+        flow.close()
+
+
+async def _read(client: AsyncCoupa, flow: Flow[T]) -> tuple[T, httpx.Response | None]:
+    """Run ``flow``; its result and the answer it came from. A body that cannot be decoded is 502."""
+    answer: list[httpx.Response] = []
+    try:
+        result = await client._run(_keeping_answer(flow, answer))
+    except ResponseDecodeError as exc:
+        raise unusable_answer(decode_problem(exc), answer[-1] if answer else None) from None
+    return result, answer[-1] if answer else None
+
+
+def _not_json(response: httpx.Response | None) -> str:
+    ctype = response.headers.get("content-type", "") if response is not None else ""
+    return f"the body is not JSON (content type {ctype or 'none'!r})"
+
+
+async def _fetch(client: AsyncCoupa, path: str, pairs: list[tuple[str, str]], after: int) -> list[dict[str, Any]]:
+    """One Coupa list page, checked: records with integer ids, ascending, all above ``after``."""
+    page, response = await _read(client, page_flow(client, path, pairs))
     records: list[dict[str, Any]] = page.records
+    previous = after
+    for raw in records:
+        if not isinstance(raw, Mapping):
+            problem = (
+                _not_json(response) if isinstance(raw, bytes | str) else "the page holds something else than records"
+            )
+            raise unusable_answer(problem, response)
+        rid = raw.get("id")
+        if isinstance(rid, bool) or not isinstance(rid, int):
+            raise unusable_answer("a record of the page has no integer id", response)
+        if rid <= previous:
+            raise unusable_answer(
+                f"the page's ids are not ascending above {after} (id {rid} after {previous})", response
+            )
+        previous = rid
     return records
 
 
@@ -321,32 +413,43 @@ async def _collect(
     if after:
         conds.append(Condition(("id",), "gt", str(after)))
     base = [*source.base_query, *request.remote_query]
-    pages = math.ceil(wanted / MAX_PAGE)
+    plan = _page_plan(wanted)
     calls = []
-    for n in range(pages):
-        size = min(MAX_PAGE, wanted - n * MAX_PAGE)
-        pairs = build_query(
-            conditions=conds, limit=size, offset=n * MAX_PAGE if n else None, order_by="id", dir="asc", fields=spec
-        )
-        calls.append((size, _fetch(client, path, [*pairs, *base])))
-    fetching = _gather([c for _, c in calls])
+    for offset, size in plan:
+        pairs = build_query(conditions=conds, limit=size, offset=offset or None, order_by="id", dir="asc", fields=spec)
+        calls.append(_fetch(client, path, [*pairs, *base], after))
+    fetching = _gather(calls)
     answers = await (watch.on_coupa(fetching) if watch else fetching)
-    seen: set[int] = set()
     records: list[dict[str, Any]] = []
     exhausted = False
-    for (size, _), page in zip(calls, answers, strict=True):
-        for raw in page:
-            rid = int(raw["id"])
-            if rid > after and rid not in seen:
-                seen.add(rid)
-                records.append(raw)
+    for (offset, size), page in zip(plan, answers, strict=True):
+        fresh = page
+        if offset:
+            # A later page starts on the record the page before ends with. If it does not, records
+            # moved between the two fetches (one deleted, or no longer matching) and the records
+            # at the boundary may have shifted out of both pages: stop at the end of the page before;
+            # the cursor points there, and the next call reads on from that record.
+            if not page or page[0]["id"] != records[-1]["id"]:
+                break
+            fresh = page[1:]
+        records.extend(fresh)
         if len(page) < size:
             exhausted = True
             break
-    records.sort(key=lambda r: int(r["id"]))
     if not records:
         exhausted = True
     return records[:wanted], exhausted
+
+
+# Each page after the first starts one record before the end of the one before it (see the module
+# docstring): pages of at most MAX_PAGE records, MAX_PAGE - 1 apart.
+_STRIDE = MAX_PAGE - 1
+
+
+def _page_plan(wanted: int) -> list[tuple[int, int]]:
+    """(offset, limit) of the Coupa pages that hold ``wanted`` records, overlapping by one."""
+    pages = max(1, math.ceil((wanted - 1) / _STRIDE))
+    return [(n * _STRIDE, min(MAX_PAGE, wanted - n * _STRIDE)) for n in range(pages)]
 
 
 async def get_record(
@@ -364,8 +467,11 @@ async def get_record(
     op = find_operation(catalog_resource, "show")
     spec = None if include_remote else _with_id(_field_spec(source))
     pairs = [("fields", format_fields(spec))] if spec else []
-    fetching = client._run(client.request_flow("GET", member_path(op, coupa_id), pairs))
-    raw = await (watch.on_coupa(fetching) if watch else fetching)
+    fetching = _read(client, client.request_flow("GET", member_path(op, coupa_id), pairs))
+    raw, response = await (watch.on_coupa(fetching) if watch else fetching)
     if not isinstance(raw, Mapping):
-        raise APIError(502, "remote_error", "Coupa answered something other than a record", None)
+        problem = (
+            _not_json(response) if isinstance(raw, bytes | str) else "Coupa answered something other than a record"
+        )
+        raise unusable_answer(problem, response)
     return unified_record(source, raw, include_remote)
