@@ -119,6 +119,20 @@ class ResourceFlows:
             raise ConfigurationError(f"full_pull walks id partitions by keyset; mode={mode!r} does not apply")
         return self.pager(filters, mode="keyset", **options)
 
+    def partition_pagers(
+        self, filters: Mapping[str, Any], first: Pager, top: int | None, count: int, options: Mapping[str, Any]
+    ) -> list[Pager]:
+        """A full pull's partitions, once its first page and the highest id are known: one keyset
+        pager per id range (none when the first page was all there is)."""
+        if first.done or top is None:
+            return []
+        pagers = []
+        for lower, upper in partitions(first.last_id or 0, top, count, first.page_size):
+            pager = self.pager(filters, mode="keyset", **options)
+            pager.lower, pager.upper = lower, upper
+            pagers.append(pager)
+        return pagers
+
     def page_flow(self, pager: Pager) -> Flow[Page]:
         """The next page of an iteration, its records parsed (models unless ``models=False``).
 
@@ -300,10 +314,8 @@ class SyncResource:
                 except queue.Full:
                     continue
 
-        def worker(lower: int | None, upper: int | None) -> None:
+        def worker(pager: Pager) -> None:
             try:
-                pager = self._flows.pager(filters, mode="keyset", **options)
-                pager.lower, pager.upper = lower, upper
                 while not pager.done and not stop.is_set():
                     put(self._client._run(self._flows.page_flow(pager)).records)
             except BaseException as exc:  # handed to the consumer, which re-raises it
@@ -318,13 +330,11 @@ class SyncResource:
             try:
                 head = head_future.result()
                 top = top_future.result()
-                ranges = (
-                    [] if first.done or top is None else partitions(first.last_id or 0, top, count, first.page_size)
-                )
-                for lower, upper in ranges:
-                    pool.submit(worker, lower, upper)
+                pagers = self._flows.partition_pagers(filters, first, top, count, options)
+                for pager in pagers:
+                    pool.submit(worker, pager)
                 yield from head.records
-                remaining = len(ranges)
+                remaining = len(pagers)
                 while remaining:
                     item = out.get()
                     if item is done:
@@ -436,14 +446,12 @@ class AsyncResource:
         head, top = await asyncio.gather(
             self._client._run(self._flows.page_flow(first)), self._client._run(self._flows.highest_id_flow(filters))
         )
-        ranges = [] if first.done or top is None else partitions(first.last_id or 0, top, count, first.page_size)
+        pagers = self._flows.partition_pagers(filters, first, top, count, options)
         out: asyncio.Queue[Any] = asyncio.Queue(maxsize=count * 2)
         done = object()
 
-        async def worker(lower: int | None, upper: int | None) -> None:
+        async def worker(pager: Pager) -> None:
             try:
-                pager = self._flows.pager(filters, mode="keyset", **options)
-                pager.lower, pager.upper = lower, upper
                 while not pager.done:
                     await out.put((await self._client._run(self._flows.page_flow(pager))).records)
             except asyncio.CancelledError:
@@ -453,7 +461,7 @@ class AsyncResource:
                 return
             await out.put(done)
 
-        tasks = [asyncio.create_task(worker(lo, hi)) for lo, hi in ranges]
+        tasks = [asyncio.create_task(worker(pager)) for pager in pagers]
         remaining = len(tasks)
         try:
             for record in head.records:
