@@ -137,10 +137,27 @@ def test_write_bodies_carry_decimals_and_aware_datetimes_in_coupas_spelling() ->
 
     client, transport = recording_client()
     with client:
-        client.invoices.update(7, total=Decimal("12.50"), invoice_date=datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
+        client.invoices.update(7, gross_total=Decimal("12.50"), invoice_date=datetime(2026, 1, 2, 3, 4, tzinfo=UTC))
         with pytest.raises(ConfigurationError, match="naive datetime"):
             client.invoices.update(7, invoice_date=datetime(2026, 1, 2))  # no zone: refused, not guessed
         with pytest.raises(ConfigurationError, match=r"cannot be sent as JSON.*object"):
-            client.invoices.update(7, total=object())
+            client.invoices.update(7, gross_total=object())
     (sent,) = transport.requests  # the refused ones never left
-    assert b'"total":"12.50"' in sent.content and b'"invoice-date":"2026-01-02T03:04:00+00:00"' in sent.content
+    assert b'"gross-total":"12.50"' in sent.content and b'"invoice-date":"2026-01-02T03:04:00+00:00"' in sent.content
+
+
+def test_a_write_body_naming_an_attribute_coupa_lacks_is_refused_before_sending() -> None:
+    client, transport = recording_client()
+    with client:
+        with pytest.raises(
+            ConfigurationError, match=r"body: supplier has no attribute 'dispaly-name' \(did you mean display-name"
+        ):
+            client.suppliers.update(3, dispaly_name="Typo")
+        with pytest.raises(ConfigurationError, match=r"body\.invoice-lines\[1\]: invoice-line has no attribute 'pric'"):
+            client.invoices.create({"invoice_number": "N-1", "invoice_lines": [{"price": "1.00"}, {"pric": "2.00"}]})
+        with pytest.raises(ConfigurationError, match=r"body\.supplier: supplier has no attribute 'nmae'"):
+            client.invoices.create(invoice_number="N-1", supplier={"nmae": "Acme"})
+        # Custom fields are the instance's own: never refused.
+        client.suppliers.update(3, display_name="Fine", custom_fields={"region": "EU"}, custom_field_3="x")
+    (sent,) = transport.requests  # only the good one left
+    assert b'"display-name":"Fine"' in sent.content and b'"custom-field-3":"x"' in sent.content

@@ -21,6 +21,7 @@ from pycoupa.catalog.model import Definition, load_catalog
 from pycoupa.client.errors import ConfigurationError, QueryError
 from pycoupa.wire.query import OPERATORS, Condition, FieldSpec, build_query, encode_filter_value
 from pycoupa.wire.query import QueryError as WireQueryError
+from pycoupa.wire.values import hyphenate
 
 # Names that are user-facing aliases of Coupa's reduced views.
 _ALIASES = {"UserSimple": "User", "UserSimpleSerializer": "User", "SupplierSimpleSerializer": "Supplier"}
@@ -198,6 +199,34 @@ def check_fields(definition: str, spec: FieldSpec | None) -> None:
             if field.ref is None:
                 raise ConfigurationError(f"fields: '{name}' of {defn.element} has no attributes to select")
             check_fields(field.ref, sub)
+
+
+def check_body(definition: str, body: Any, where: str = "body") -> None:
+    """Refuse a write body naming an attribute the definition lacks: Coupa ignores unknown keys
+    without a word, so a misspelt ``dispaly_name`` would be lost while the call succeeds.
+
+    Keys are checked as they will be sent (hyphenated), through nested associations and lists of
+    them; an instance's own custom fields (``custom_fields``, ``custom_field_N``) always pass.
+    """
+    if not isinstance(body, Mapping):
+        return
+    defn = _definition(definition)
+    for key, value in body.items():
+        name = hyphenate(str(key))
+        if name == "custom-fields" or _LEGACY_CUSTOM_FIELD.match(name):
+            continue
+        field = defn.fields.get(name)
+        if field is None:
+            raise ConfigurationError(
+                f"{where}: {defn.element} has no attribute '{name}'"
+                + _suggest(name, list(defn.fields))
+                + "; Coupa would drop it without an error (coupa.request() sends a body unchecked)"
+            )
+        if field.ref is None:
+            continue
+        items = value if isinstance(value, list | tuple) else [value]
+        for n, item in enumerate(items):
+            check_body(field.ref, item, f"{where}.{name}" + (f"[{n}]" if items is value else ""))
 
 
 def fields_spec(fields: Sequence[Any] | Mapping[str, Any] | None) -> FieldSpec | None:

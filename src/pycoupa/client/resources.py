@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 
 from pycoupa.catalog.model import Operation, Resource
+from pycoupa.client import query as q
 from pycoupa.client._base import (
     CoreClient,
     ParentId,
@@ -161,9 +162,14 @@ class ResourceFlows:
         )
         return self.parse(data)
 
+    def _check_body(self, data: Any) -> None:
+        if self.resource.definition:
+            q.check_body(self.resource.definition, data)
+
     def create_flow(self, data: Any, fields: Any = None, return_object: str | None = None) -> Flow[Any]:
         from pycoupa.client._base import create_flow
 
+        self._check_body(data)
         created = yield from create_flow(
             self.core, self.resource, data, fields_pairs(self.resource, fields, return_object), self.parent_id
         )
@@ -173,6 +179,7 @@ class ResourceFlows:
         self, record_id: RecordId, data: Any, fields: Any = None, return_object: str | None = None
     ) -> Flow[Any]:
         op = find_operation(self.resource, "update")
+        self._check_body(data)
         answer = yield from self.core.request_flow(
             "PUT", self._path(op, record_id), fields_pairs(self.resource, fields, return_object), body=data
         )
