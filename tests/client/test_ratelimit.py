@@ -540,3 +540,35 @@ def test_clients_given_no_limiter_share_one_per_instance_and_oauth_client() -> N
     assert limiter is not None
     delays = [limiter.acquire_delay() for _ in range(18)]
     assert delays == [0.0] * 18 and second.settings.limiter.acquire_delay() > 0  # type: ignore[union-attr]
+
+
+def test_a_process_that_met_many_clients_forgets_the_idle_limiters_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pycoupa.client import ratelimit
+
+    monkeypatch.setattr(ratelimit, "_PROCESS_LIMITERS_PRUNE_ABOVE", 3)
+    idle = [ratelimit.process_limiter("https://acme.coupahost.com", f"idle-{n}") for n in range(2)]
+    for limiter in idle:
+        limiter.acquire_delay()
+        limiter._tat -= 120  # its last slot two minutes ago
+    busy = ratelimit.process_limiter("https://acme.coupahost.com", "busy")
+    busy.acquire_delay()
+    ratelimit.process_limiter("https://acme.coupahost.com", "newcomer")  # the fourth: prunes first
+    assert ratelimit.process_limiter("https://acme.coupahost.com", "busy") is busy  # in use: kept
+    assert ratelimit.process_limiter("https://acme.coupahost.com", "idle-0") is not idle[0]  # drained: new
+
+
+def test_a_memory_store_holding_many_tokens_drops_the_expired_ones_it_cannot_refresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pycoupa.client import token_store
+    from pycoupa.client.errors import Secret
+    from pycoupa.client.token_store import MemoryTokenStore, Token
+
+    monkeypatch.setattr(token_store, "_PRUNE_ABOVE", 2)
+    store = MemoryTokenStore()
+    past, future = time.time() - 10, time.time() + 3600
+    store.set("expired", Token(Secret("a-token-1"), expires_at=past))
+    store.set("refreshable", Token(Secret("a-token-2"), expires_at=past, refresh_token=Secret("r-token-2")))
+    store.set("live", Token(Secret("a-token-3"), expires_at=future))
+    assert store.get("expired") is None  # gone: nothing can use it again
+    assert store.get("refreshable") is not None and store.get("live") is not None

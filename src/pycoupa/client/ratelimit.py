@@ -521,8 +521,27 @@ def process_limiter(
     with _PROCESS_LIMITERS_LOCK:
         found = _PROCESS_LIMITERS.get(key)
         if found is None:
+            if len(_PROCESS_LIMITERS) >= _PROCESS_LIMITERS_PRUNE_ABOVE:
+                _prune_idle_limiters()
             found = _PROCESS_LIMITERS[key] = LocalRateLimiter(rate, size, headroom=reserve)
         return found
+
+
+_PROCESS_LIMITERS_PRUNE_ABOVE = 1024
+_IDLE = 60.0  # seconds after its last slot and block a limiter's state no longer matters
+
+
+def _prune_idle_limiters() -> None:
+    """Drops the shared limiters idle for a minute: their buckets are long drained, so a client
+    made later starts exactly as it would with them. (Under ``_PROCESS_LIMITERS_LOCK``.) Only a
+    process that met over a thousand clients prunes; a client idle that long which then resumes
+    beside a newer one of the same key keeps its own bucket, at worst one extra burst."""
+    for key, limiter in list(_PROCESS_LIMITERS.items()):
+        with limiter._lock:
+            latest = max(limiter._tat, limiter._blocked_until)
+            idle = limiter._clock() - latest > _IDLE
+        if idle:
+            del _PROCESS_LIMITERS[key]
 
 
 def forget_process_limiters() -> None:

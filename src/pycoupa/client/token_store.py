@@ -266,6 +266,9 @@ class _ThreadLease:
         self._lock.release()
 
 
+_PRUNE_ABOVE = 1024  # tokens a MemoryTokenStore holds before it drops the expired ones
+
+
 class MemoryTokenStore(_LeaseStore):
     """Tokens in a dict: shared by the threads and event loops of one process."""
 
@@ -284,6 +287,12 @@ class MemoryTokenStore(_LeaseStore):
     def set(self, key: str, token: Token) -> None:
         with self._mutex:
             self._tokens[key] = token
+            if len(self._tokens) > _PRUNE_ABOVE:
+                # A long-lived process meeting many clients: drop what can never be used again
+                # (expired, and no refresh token to carry on the grant).
+                now = time.time()
+                for stale in [k for k, t in self._tokens.items() if t.expires_at < now and t.refresh_token is None]:
+                    del self._tokens[stale]
 
     def delete(self, key: str) -> None:
         with self._mutex:
