@@ -364,3 +364,12 @@ def test_coupas_actions_show_in_dir(coupa: Coupa, acoupa: AsyncCoupa) -> None:
         names = dir(invoices)
         assert {"void", "submit", "dispute", "list", "get"} <= set(names)
         assert all(callable(getattr(invoices, n)) for n in ("void", "submit"))
+
+
+@pytest.mark.parametrize("record_id", ["9" * 5000, 10**5000, 10**40], ids=["digits", "huge-int", "big-int"])
+def test_an_absurdly_long_id_is_refused_clearly(coupa: Coupa, recorder: Recorder, record_id: object) -> None:
+    with pytest.raises(
+        ConfigurationError, match=r"record_id must be a positive int or a string of digits, got (str|int)"
+    ):
+        coupa.invoices.get(record_id)  # type: ignore[arg-type]
+    assert recorder.sent == []

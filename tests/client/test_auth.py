@@ -25,7 +25,7 @@ import redis
 import redis.asyncio
 
 from pycoupa.client import AsyncCoupa, Coupa
-from pycoupa.client.auth import CoupaOAuth, parse_token_response, scopes_for
+from pycoupa.client.auth import PROCESS_TOKENS, CoupaOAuth, parse_token_response, scopes_for
 from pycoupa.client.errors import (
     ConfigurationError,
     InvalidClientError,
@@ -743,3 +743,13 @@ def test_clients_given_no_store_share_the_process_token_only_with_the_same_secre
                      transport=httpx.MockTransport(coupa))  # fmt: skip
     with impostor, pytest.raises(OAuthError):  # a wrong secret never borrows the token the right one minted
         impostor.invoices.list(limit=1)
+
+
+def test_a_store_key_without_a_store_never_shares_the_process_token_across_instances_or_secrets() -> None:
+    a = CoupaOAuth("https://tenant-a.coupahost.com", "cid", "secret-A-1234", READ, store_key="coupa")
+    b = CoupaOAuth("https://tenant-b.coupahost.com", "cid", "wrong-B-5678", READ, store_key="coupa")
+    c = CoupaOAuth("https://tenant-a.coupahost.com", "cid", "secret-A-1234", READ, store_key="coupa")
+    assert a.store is b.store is PROCESS_TOKENS
+    assert a.store_key != b.store_key and a.store_key == c.store_key
+    own = MemoryTokenStore()  # with a store of its own, the key is the caller's, as given
+    assert CoupaOAuth(BASE, "cid", "secret-A-1234", READ, store=own, store_key="coupa").store_key == "coupa"

@@ -4,6 +4,7 @@ asyncio tasks, and two "processes" sharing one budget through the real Redis ser
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import math
 import os
@@ -11,6 +12,7 @@ import random
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -553,8 +555,16 @@ def test_a_process_that_met_many_clients_forgets_the_idle_limiters_only(monkeypa
     busy = ratelimit.process_limiter("https://acme.coupahost.com", "busy")
     busy.acquire_delay()
     ratelimit.process_limiter("https://acme.coupahost.com", "newcomer")  # the fourth: prunes first
-    assert ratelimit.process_limiter("https://acme.coupahost.com", "busy") is busy  # in use: kept
-    assert ratelimit.process_limiter("https://acme.coupahost.com", "idle-0") is not idle[0]  # drained: new
+    assert set(ratelimit._PROCESS_LIMITERS) == {k for k in ratelimit._PROCESS_LIMITERS if k[1] in ("busy", "newcomer")}
+    assert ratelimit.process_limiter("https://acme.coupahost.com", "busy") is busy
+    # A pruned limiter a client still holds is handed out again: two live clients, one bucket.
+    assert ratelimit.process_limiter("https://acme.coupahost.com", "idle-0") is idle[0]
+    dropped = weakref.ref(idle[1])
+    del idle[:], limiter
+    gc.collect()
+    assert dropped() is None  # nobody held it, so it is gone...
+    fresh = ratelimit.process_limiter("https://acme.coupahost.com", "idle-1")
+    assert fresh.acquire_delay() == 0.0  # ...and the next client of its key starts a full bucket
 
 
 def test_a_memory_store_holding_many_tokens_drops_the_expired_ones_it_cannot_refresh(
@@ -566,9 +576,13 @@ def test_a_memory_store_holding_many_tokens_drops_the_expired_ones_it_cannot_ref
 
     monkeypatch.setattr(token_store, "_PRUNE_ABOVE", 2)
     store = MemoryTokenStore()
-    past, future = time.time() - 10, time.time() + 3600
+    past, future, long_ago = time.time() - 10, time.time() + 3600, time.time() - 8 * 86400
+    with store.lock("expired", 1.0):  # a mint lock, released: it goes with its key
+        pass
     store.set("expired", Token(Secret("a-token-1"), expires_at=past))
     store.set("refreshable", Token(Secret("a-token-2"), expires_at=past, refresh_token=Secret("r-token-2")))
+    store.set("abandoned", Token(Secret("a-token-4"), expires_at=long_ago, refresh_token=Secret("r-token-4")))
     store.set("live", Token(Secret("a-token-3"), expires_at=future))
-    assert store.get("expired") is None  # gone: nothing can use it again
-    assert store.get("refreshable") is not None and store.get("live") is not None
+    assert store.get("expired") is None and store.get("abandoned") is None  # gone: nobody can use them
+    assert store.get("refreshable") is not None and store.get("live") is not None  # a week's grace; live
+    assert "expired" not in store._locks

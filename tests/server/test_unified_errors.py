@@ -138,3 +138,48 @@ def test_from_coupa_blames_coupa_for_an_unreadable_answer() -> None:
 def test_from_coupa_keeps_400_for_the_callers_mistakes(exc: CoupaError) -> None:
     answer = from_coupa(exc)
     assert answer.status_code == 400 and answer.error == "bad_request" and answer.message == str(exc)
+
+
+def _token_answer(status: int, body: bytes, content_type: str = "application/json") -> httpx.Response:
+    request = httpx.Request("POST", "https://acme.coupahost.com/oauth2/token")
+    return httpx.Response(status, content=body, headers={"content-type": content_type}, request=request)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (401, b'{"error":"invalid_client"}', "needs_reauth"),
+        (400, b'{"error":"invalid_grant"}', "needs_reauth"),
+        (400, b'{"error":"invalid_scope"}', "needs_reauth"),
+        (400, b'{"error":"unauthorized_client"}', "needs_reauth"),
+        # No OAuth refusal: a proxy's bare 404 or 400, a maintenance page, an outage. The account
+        # must not be locked until someone re-enters credentials that were never wrong.
+        (404, b"<html>not found</html>", "remote_auth_unavailable"),
+        (400, b"Bad Request", "remote_auth_unavailable"),
+        (408, b"", "remote_auth_unavailable"),
+        (503, b"<html>maintenance</html>", "remote_auth_unavailable"),
+        (429, b"", "remote_auth_unavailable"),
+    ],
+)
+def test_only_a_refusal_of_the_credentials_asks_for_new_ones(status: int, body: bytes, error: str) -> None:
+    from pycoupa.client.errors import oauth_error_from_response
+
+    answer = from_coupa(oauth_error_from_response(_token_answer(status, body, "text/html")))
+    assert answer.error == error, (status, body, answer)
+    assert answer.status_code == (403 if error == "needs_reauth" else 502)
+
+
+def test_a_200_that_is_no_token_does_not_ask_for_new_credentials() -> None:
+    from pycoupa.client.errors import OAuthError
+
+    answer = from_coupa(OAuthError("invalid_response", "a 200 without access_token", status=200))
+    assert (answer.status_code, answer.error) == (502, "remote_auth_unavailable")
+
+
+def test_the_servers_own_redis_failing_is_a_503_not_coupas_fault() -> None:
+    from pycoupa.client.errors import RateLimiterError, TokenStoreError
+
+    for exc in (TokenStoreError("token store unavailable"), RateLimiterError("limiter unavailable")):
+        answer = from_coupa(exc)
+        assert (answer.status_code, answer.error) == (503, "internal_unavailable")
+        assert answer.headers == {"Retry-After": "1"}

@@ -603,7 +603,10 @@ def list_params(
 def describe(value: object) -> str:
     """A bad argument for an error message: its type and (shortened) value. SDK arguments such as
     ids, limits and names are not secret; credentials are never passed through here."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long for Python to print
+        text = f"<{value.bit_length()} bits>" if isinstance(value, int) else "<unprintable>"
     return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
@@ -696,9 +699,10 @@ def record_id_text(value: object, name: str = "record_id") -> str:
     """A record id as it goes in a URL path. Only a positive int (not a bool) or a string of ASCII
     digits is taken: 44.5, True or "abc" would otherwise address another record, or none."""
     if isinstance(value, str):
-        if value.isascii() and value.isdigit() and int(value) >= 1:
+        # Length first: int() of thousands of digits raises Python's own ValueError.
+        if len(value) <= 30 and value.isascii() and value.isdigit() and int(value) >= 1:
             return str(int(value))
-    elif isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+    elif isinstance(value, int) and not isinstance(value, bool) and 1 <= value < 10**30:
         return str(value)
     raise ConfigurationError(f"{name} must be a positive int or a string of digits, got {describe(value)}")
 

@@ -209,11 +209,14 @@ class CoupaOAuth(httpx.Auth):
         if store is None:
             # In the process-wide store a client with a wrong secret must not borrow the token that a
             # client with the right one minted: the key carries a digest of the secret, keyed with a
-            # random per-process key, so it means nothing outside this process.
+            # random per-process key, so it means nothing outside this process. A store_key given
+            # without a store only names a grant there, beside the instance and the secret.
             material = secret.get() if secret else ""
             digest = hmac.new(_PROCESS_KEY, material.encode(), hashlib.sha256).hexdigest()[:32]
-            subject = f"{subject or ''}|secret:{digest}"
-        self.store_key = store_key or token_key(self.instance_url, client_id, self.scopes, subject)
+            subject = f"{subject or ''}|secret:{digest}|key:{store_key or ''}"
+            self.store_key = token_key(self.instance_url, client_id, self.scopes, subject)
+        else:
+            self.store_key = store_key or token_key(self.instance_url, client_id, self.scopes, subject)
 
     def __repr__(self) -> str:
         grant = "refresh_token" if self._refresh_token is not None else "client_credentials"

@@ -202,31 +202,41 @@ def check_fields(definition: str, spec: FieldSpec | None) -> None:
 
 
 def check_body(definition: str, body: Any, where: str = "body") -> None:
-    """Refuse a write body naming an attribute the definition lacks: Coupa ignores unknown keys
-    without a word, so a misspelt ``dispaly_name`` would be lost while the call succeeds.
+    """Refuse a write body key that looks like a misspelt attribute: Coupa ignores keys it does not
+    know without a word, so ``dispaly_name`` would be lost while the call succeeds.
 
-    Keys are checked as they will be sent (hyphenated), through nested associations and lists of
-    them; an instance's own custom fields (``custom_fields``, ``custom_field_N``) always pass.
+    Only a key close to a known attribute is refused: the API spec is not complete (documented
+    payloads carry keys it lacks, and XML-shaped wrappers such as ``order-lines: {order-line: ...}``),
+    so a key that resembles nothing is sent as given. Keys are checked as sent (hyphenated), through
+    nested associations and lists of them; ``_``-keys (Rails' ``_delete``, ``_destroy``...) and an
+    instance's own custom fields (``custom_fields``, ``custom_field_N``) always pass.
     """
     if not isinstance(body, Mapping):
         return
     defn = _definition(definition)
     for key, value in body.items():
         name = hyphenate(str(key))
-        if name == "custom-fields" or _LEGACY_CUSTOM_FIELD.match(name):
+        if name.startswith("_") or name == "custom-fields" or _LEGACY_CUSTOM_FIELD.match(name):
             continue
         field = defn.fields.get(name)
         if field is None:
-            raise ConfigurationError(
-                f"{where}: {defn.element} has no attribute '{name}'"
-                + _suggest(name, list(defn.fields))
-                + "; Coupa would drop it without an error (coupa.request() sends a body unchecked)"
-            )
+            close = difflib.get_close_matches(name, list(defn.fields), n=3, cutoff=_TYPO_CUTOFF)
+            if close:
+                raise ConfigurationError(
+                    f"{where}: {defn.element} has no attribute '{name}' (did you mean {', '.join(close)}?); "
+                    "Coupa drops unknown keys without an error (coupa.request() sends a body unchecked)"
+                )
+            continue
         if field.ref is None:
             continue
         items = value if isinstance(value, list | tuple) else [value]
         for n, item in enumerate(items):
             check_body(field.ref, item, f"{where}.{name}" + (f"[{n}]" if items is value else ""))
+
+
+# How close (difflib's ratio) an unknown body key must be to an attribute to be taken for its typo:
+# "dispaly-name" and "nmae" are; "approver" beside "approvals", or "payment" beside "payment-date", are not.
+_TYPO_CUTOFF = 0.75
 
 
 def fields_spec(fields: Sequence[Any] | Mapping[str, Any] | None) -> FieldSpec | None:

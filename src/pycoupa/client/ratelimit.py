@@ -44,6 +44,7 @@ import logging
 import math
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 import httpx
@@ -503,7 +504,10 @@ class RedisRateLimiter(RateLimiter):
 # burst. Keyed per OAuth client as well as per instance because that is the bucket the emulator keeps
 # (coupa-api.md section 5: whether Coupa counts per client or per instance is unconfirmed); share
 # a whole instance's budget across clients and processes with RedisRateLimiter.
-_PROCESS_LIMITERS: dict[tuple[str, str, float, int, int], LocalRateLimiter] = {}
+_LimiterKey = tuple[str, str, float, int, int]
+_PROCESS_LIMITERS: dict[_LimiterKey, LocalRateLimiter] = {}
+# Pruned limiters (see _prune_idle_limiters) stay reachable while a client still holds them.
+_RETIRED_LIMITERS: weakref.WeakValueDictionary[_LimiterKey, LocalRateLimiter] = weakref.WeakValueDictionary()
 _PROCESS_LIMITERS_LOCK = threading.Lock()
 
 
@@ -519,11 +523,12 @@ def process_limiter(
     rate, size, reserve = _validate(rps, burst, headroom)
     key = (instance_key(instance), client_id or "", rate, size, reserve)
     with _PROCESS_LIMITERS_LOCK:
-        found = _PROCESS_LIMITERS.get(key)
+        found = _PROCESS_LIMITERS.get(key) or _RETIRED_LIMITERS.get(key)
         if found is None:
             if len(_PROCESS_LIMITERS) >= _PROCESS_LIMITERS_PRUNE_ABOVE:
                 _prune_idle_limiters()
-            found = _PROCESS_LIMITERS[key] = LocalRateLimiter(rate, size, headroom=reserve)
+            found = LocalRateLimiter(rate, size, headroom=reserve)
+        _PROCESS_LIMITERS[key] = found
         return found
 
 
@@ -532,15 +537,15 @@ _IDLE = 60.0  # seconds after its last slot and block a limiter's state no longe
 
 
 def _prune_idle_limiters() -> None:
-    """Drops the shared limiters idle for a minute: their buckets are long drained, so a client
-    made later starts exactly as it would with them. (Under ``_PROCESS_LIMITERS_LOCK``.) Only a
-    process that met over a thousand clients prunes; a client idle that long which then resumes
-    beside a newer one of the same key keeps its own bucket, at worst one extra burst."""
+    """Lets go of the shared limiters idle for a minute, once a process has met over a thousand
+    clients. One a client still holds stays reachable (weakly) and is handed to the next client of
+    its key, so two live clients never get two buckets. (Under ``_PROCESS_LIMITERS_LOCK``.)"""
     for key, limiter in list(_PROCESS_LIMITERS.items()):
         with limiter._lock:
             latest = max(limiter._tat, limiter._blocked_until)
             idle = limiter._clock() - latest > _IDLE
         if idle:
+            _RETIRED_LIMITERS[key] = limiter
             del _PROCESS_LIMITERS[key]
 
 
@@ -548,3 +553,4 @@ def forget_process_limiters() -> None:
     """Drop the shared limiters (clients built afterwards start with full buckets); for tests."""
     with _PROCESS_LIMITERS_LOCK:
         _PROCESS_LIMITERS.clear()
+        _RETIRED_LIMITERS.clear()

@@ -267,6 +267,7 @@ class _ThreadLease:
 
 
 _PRUNE_ABOVE = 1024  # tokens a MemoryTokenStore holds before it drops the expired ones
+_REFRESH_GRACE = 7 * 86400.0  # seconds an expired token's refresh token is kept for a new client
 
 
 class MemoryTokenStore(_LeaseStore):
@@ -288,11 +289,19 @@ class MemoryTokenStore(_LeaseStore):
         with self._mutex:
             self._tokens[key] = token
             if len(self._tokens) > _PRUNE_ABOVE:
-                # A long-lived process meeting many clients: drop what can never be used again
-                # (expired, and no refresh token to carry on the grant).
-                now = time.time()
-                for stale in [k for k, t in self._tokens.items() if t.expires_at < now and t.refresh_token is None]:
-                    del self._tokens[stale]
+                self._prune(time.time())
+
+    def _prune(self, now: float) -> None:
+        """A long-lived process meeting many clients: drop the tokens nobody can use again (expired;
+        with a refresh token, expired for a week, as a client still running keeps its own newest
+        refresh token) and the mint locks nobody holds of keys without a token. Under ``_mutex``."""
+        for key, token in list(self._tokens.items()):
+            grace = _REFRESH_GRACE if token.refresh_token is not None else 0.0
+            if token.expires_at + grace < now:
+                del self._tokens[key]
+        for key, lock in list(self._locks.items()):
+            if key not in self._tokens and not lock.locked():
+                del self._locks[key]
 
     def delete(self, key: str) -> None:
         with self._mutex:
@@ -302,6 +311,7 @@ class MemoryTokenStore(_LeaseStore):
         """Forget every token (the next call of each client mints)."""
         with self._mutex:
             self._tokens.clear()
+            self._locks = {k: lock for k, lock in self._locks.items() if lock.locked()}
 
     async def aget(self, key: str) -> Token | None:
         return self.get(key)

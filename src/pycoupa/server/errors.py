@@ -27,13 +27,18 @@ from pycoupa.client.errors import (
     CoupaTimeoutError,
     CoupaTransportError,
     InvalidClientError,
+    InvalidGrantError,
+    InvalidScopeError,
     NotFoundError,
     OAuthError,
     PermissionDeniedError,
     RateBudgetExceededError,
     RateLimitedError,
+    RateLimiterError,
     ResponseDecodeError,
     ServerError,
+    TokenStoreError,
+    UnauthorizedClientError,
     ValidationError,
     redact,
 )
@@ -112,8 +117,15 @@ def from_coupa(exc: CoupaError) -> APIError:
             403, "remote_forbidden", "the integrated account's scopes do not allow this call",
             {"missing_scopes": exc.missing_scopes}, remote_error=remote,
         )  # fmt: skip
-    if isinstance(exc, OAuthError) and (exc.status or 0) >= 429 and not isinstance(exc, InvalidClientError):
-        # The token endpoint is down or busy (5xx, 429): nothing is wrong with the credentials.
+    if isinstance(exc, TokenStoreError | RateLimiterError):
+        # The server's own shared state (Redis) failed, not Coupa: nothing to blame on either side.
+        return APIError(
+            503, "internal_unavailable", "the server's token store or rate limiter is unavailable; retry later",
+            None, headers={"Retry-After": "1"},
+        )  # fmt: skip
+    if isinstance(exc, OAuthError) and not refuses_credentials(exc):
+        # The token endpoint is down or busy (5xx, 429), or answered something that is no OAuth
+        # refusal (an HTML page, a proxy's bare 400): nothing is known to be wrong with the credentials.
         return APIError(
             502, "remote_auth_unavailable", "Coupa's token endpoint failed; retry later", None, remote_error=remote,
             headers={"Retry-After": retry_after_header(exc.retry_after)} if exc.retry_after else None,
@@ -147,6 +159,18 @@ def from_coupa(exc: CoupaError) -> APIError:
         return APIError(400, "bad_request", str(exc), None)
     # Any other SDK error: the class name only, as for a 500 (its text can name internal URLs).
     return APIError(502, "remote_error", f"the call to Coupa failed ({type(exc).__name__})", None)
+
+
+# The token endpoint's answers that say the credentials themselves are refused (RFC 6749 codes),
+# as against an outage or a page that is no OAuth answer at all.
+_CREDENTIAL_REFUSALS = (InvalidClientError, InvalidGrantError, InvalidScopeError, UnauthorizedClientError)
+
+
+def refuses_credentials(exc: OAuthError) -> bool:
+    """Whether the token endpoint refused the credentials (so the account needs new ones)."""
+    if isinstance(exc, InvalidClientError):
+        return True  # a 401, or invalid_client in the body: whatever else came with it
+    return (exc.status or 0) < 429 and isinstance(exc, _CREDENTIAL_REFUSALS)
 
 
 # How much of an unusable Coupa answer ``remote_error.body`` shows.
