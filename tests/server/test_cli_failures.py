@@ -165,6 +165,7 @@ def test_an_unreachable_database_is_one_line_without_its_password(args: list[str
     [
         (f"postgresql://pycoupa:{PASSWORD}@db:port/pycoupa", "port"),  # SQLAlchemy cannot parse it
         (f"postgresql+nodriver://pycoupa:{PASSWORD}@db/pycoupa", "nodriver"),  # no such driver
+        (f"postgresql+asyncpg://pycoupa:{PASSWORD}@db/pycoupa", "No module named 'asyncpg'"),  # not installed
         (f"postgresql://pycoupa:{PASSWORD.replace('-', '%2D')}@127.0.0.1:1/pycoupa", "127.0.0.1"),  # %-encoded
         ("sqlite:////nonexistent-pycoupa-dir/x.db", "unable to open database file"),
     ],

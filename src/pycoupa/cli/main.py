@@ -333,7 +333,7 @@ def _platform(database_url: str | None, encryption_keys: str | None = None, key_
         _fail(_database_problem(exc, settings.database_url))
     try:
         return Platform(settings)
-    except ArgumentError as exc:  # no such database driver
+    except (ArgumentError, ImportError) as exc:  # no such database driver, or it is not installed
         _fail(_database_problem(exc, settings.database_url))
 
 
