@@ -25,6 +25,7 @@ from starlette.types import ASGIApp
 from pycoupa.catalog.corrections import documented_operations
 from pycoupa.catalog.model import Catalog, Operation, Resource, load_catalog
 from pycoupa.emulator import behaviours, reference_data
+from pycoupa.emulator.api_filters import ApiFilters
 from pycoupa.emulator.handlers import BEHAVIOURS, GENERIC, Call, Result, generic_action
 from pycoupa.emulator.oauth import Clock, OAuthServer, Principal, TokenRejected
 from pycoupa.emulator.query_sql import compile_with_tables, db_datetime, order_clause
@@ -81,6 +82,7 @@ class Emulator:
         from pycoupa.emulator import control, faults, oauth_routes
 
         self.faults = faults.FaultInjector()
+        self.api_filters = ApiFilters()
         # Faults sit in front of everything but the control plane (the middleware skips it).
         self.app: ASGIApp = faults.FaultMiddleware(
             Starlette(
@@ -113,6 +115,7 @@ class Emulator:
         self.buckets = LeakyBuckets(self.buckets.settings)
         self.stats.reset()
         self.faults.clear()
+        self.api_filters.clear()
         self._bootstrap()
         self.oauth = OAuthServer(self.store, self.clock, self.known_scopes, self.base_url)
 
@@ -263,6 +266,7 @@ class Emulator:
                 query = parse_query(request.query_params.multi_items(), for_write=writing)
             except QueryError as exc:
                 raise CoupaError(400, [str(exc)]) from exc
+            query = self.api_filters.apply(query, resource.name)
             body, files = await self._body(request, op) if method != "GET" else ({}, {})
             call = Call(op, resource, definition, params, query, body, files, principal, fmt)
             handler = BEHAVIOURS.get((op.resource, op.action or op.kind)) or GENERIC.get(op.kind) or generic_action

@@ -152,6 +152,26 @@ def routes(emu: Emulator) -> list[Route]:
         made = await run_in_threadpool(seed, emu, counts, random_seed)
         return JSONResponse({"made": made, "counts": counts.as_dict(), "random_seed": random_seed}, 201)
 
+    async def api_filters(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse([f.as_json() for f in emu.api_filters.all()])
+        name = request.path_params.get("name", "")
+        if request.method == "DELETE":
+            if not emu.api_filters.remove(name):
+                raise ControlError(f"no API filter named {name!r}")
+            return JSONResponse({"deleted": name})
+        data = await _json_body(request)
+        resource = data.get("resource")
+        if not isinstance(resource, str) or f"/{resource}" not in emu.catalog.resources:
+            raise ControlError(f"resource must name a catalog resource such as 'invoices', got {resource!r}")
+        if "fields" not in data:
+            raise ControlError('fields is required: the projection the filter saves, e.g. ["id", "status"]')
+        try:
+            saved = emu.api_filters.define(name, resource, data["fields"])
+        except ValueError as exc:
+            raise ControlError(str(exc)) from exc
+        return JSONResponse(saved.as_json(), 201)
+
     async def info(request: Request) -> Response:
         return JSONResponse(
             {
@@ -174,4 +194,6 @@ def routes(emu: Emulator) -> list[Route]:
         Route(f"{prefix}/clock", guarded(clock), methods=["GET", "POST"]),
         Route(f"{prefix}/api-keys", guarded(api_keys), methods=["POST"]),
         Route(f"{prefix}/seed", guarded(seed_data), methods=["POST"]),
+        Route(f"{prefix}/api-filters", guarded(api_filters), methods=["GET"]),
+        Route(f"{prefix}/api-filters/{{name}}", guarded(api_filters), methods=["PUT", "DELETE"]),
     ]
