@@ -199,8 +199,10 @@ class CoreClient(abc.ABC):
         params: Sequence[tuple[str, str]] = (),
         body: Any = None,
         files: Mapping[str, Any] | None = None,
+        *,
+        wire_body: bool = False,
     ) -> Flow[Any]:
-        request = self.build_request(method, path, params, body, files)
+        request = self.build_request(method, path, params, body, files, wire_body=wire_body)
         try:
             response = yield from send_flow(
                 request, self.settings.retry, self.settings.limiter, max_wait=self.settings.max_rate_wait
@@ -233,11 +235,7 @@ class CoreClient(abc.ABC):
         pairs = raw_params(params)
         if json is not None and verb in ("GET", "HEAD", "DELETE"):
             raise ConfigurationError(f"request(): a {verb} takes no json body")
-        request = self.build_request(verb, url_path, pairs, json, wire_body=True)
-        response = yield from send_flow(
-            request, self.settings.retry, self.settings.limiter, max_wait=self.settings.max_rate_wait
-        )
-        return self.decode(response)
+        return (yield from self.request_flow(verb, url_path, pairs, json, wire_body=True))
 
     # -- resources ---------------------------------------------------------------------------
     @abc.abstractmethod

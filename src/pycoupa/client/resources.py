@@ -113,6 +113,14 @@ class ResourceFlows:
         )
         return Pager(base=args.pairs, page_size=page_size, mode=mode)
 
+    def iteration(
+        self, filters: Mapping[str, Any], options: Mapping[str, Any], *, mode: str, full_pull: object, partitions: int
+    ) -> tuple[Pager, bool]:
+        """``iter()``'s first pager, and whether it starts a full pull (all checks before any request)."""
+        if _flag(full_pull, "full_pull"):
+            return self.full_pull_pager(filters, mode=mode, count=partitions, **options), True
+        return self.pager(filters, mode=mode, **options), False
+
     def full_pull_pager(self, filters: Mapping[str, Any], *, mode: str, count: int, **options: Any) -> Pager:
         """The first pager of a full pull, after the checks a full pull adds (all before any request)."""
         check_partition_count(count)
@@ -292,17 +300,10 @@ class SyncResource:
         return_object: str | None = None,
         **filters: Any,
     ) -> Iterator[Any]:
-        options: dict[str, Any] = {
-            "page_size": page_size,
-            "fields": fields,
-            "order_by": order_by,
-            "dir": dir,
-            "return_object": return_object,
-        }
-        if _flag(full_pull, "full_pull"):
-            first = self._flows.full_pull_pager(filters, mode=mode, count=partitions, **options)
-            return self._full_pull(filters, first, partitions, options)
-        return self._iter(self._flows.pager(filters, mode=mode, **options))
+        options = {"page_size": page_size, "fields": fields, "order_by": order_by, "dir": dir,
+                   "return_object": return_object}  # fmt: skip
+        first, pulling = self._flows.iteration(filters, options, mode=mode, full_pull=full_pull, partitions=partitions)
+        return self._full_pull(filters, first, partitions, options) if pulling else self._iter(first)
 
     def _iter(self, pager: Pager) -> Iterator[Any]:
         while not pager.done:
@@ -428,17 +429,10 @@ class AsyncResource:
         return_object: str | None = None,
         **filters: Any,
     ) -> AsyncIterator[Any]:
-        options: dict[str, Any] = {
-            "page_size": page_size,
-            "fields": fields,
-            "order_by": order_by,
-            "dir": dir,
-            "return_object": return_object,
-        }
-        if _flag(full_pull, "full_pull"):
-            first = self._flows.full_pull_pager(filters, mode=mode, count=partitions, **options)
-            return self._full_pull(filters, first, partitions, options)
-        return self._iter(self._flows.pager(filters, mode=mode, **options))
+        options = {"page_size": page_size, "fields": fields, "order_by": order_by, "dir": dir,
+                   "return_object": return_object}  # fmt: skip
+        first, pulling = self._flows.iteration(filters, options, mode=mode, full_pull=full_pull, partitions=partitions)
+        return self._full_pull(filters, first, partitions, options) if pulling else self._iter(first)
 
     async def _iter(self, pager: Pager) -> AsyncIterator[Any]:
         while not pager.done:
